@@ -1,0 +1,59 @@
+//! Blank pages: the empty backs of duplex scans, kept in the archive but not OCRed.
+
+use image::GrayImage;
+
+use crate::deskew::{downscale, work_factor};
+
+/// Share of ink (dark pixels after downscaling) below which a page is blank.
+/// One short line of text on an A4 page is about 0.1%; scanner dust, once
+/// averaged by the downscale, stays well under this.
+const INK_SHARE: f64 = 0.0002;
+
+/// Whether the page carries no content worth reading.
+pub fn is_blank(grey: &GrayImage) -> bool {
+    ink_share(grey) < INK_SHARE
+}
+
+/// The share of the page, margins left out, that is clearly ink.
+pub fn ink_share(grey: &GrayImage) -> f64 {
+    let small = downscale(grey, work_factor(grey));
+    let (w, h) = small.dimensions();
+    // Margins hold scanner borders and the shadow of the lid: not content.
+    let (mx, my) = (w / 20, h / 20);
+    let mut dark = 0u64;
+    let mut total = 0u64;
+    for y in my..h.saturating_sub(my) {
+        for x in mx..w.saturating_sub(mx) {
+            total += 1;
+            dark += u64::from(small.get_pixel(x, y)[0] < 110);
+        }
+    }
+    if total == 0 { 0.0 } else { dark as f64 / total as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn white_page_with_dust_is_blank() {
+        let mut page = GrayImage::from_pixel(2480, 3508, image::Luma([245]));
+        for i in 0..300u32 {
+            page.put_pixel((i * 7919) % 2480, (i * 104_729) % 3508, image::Luma([0]));
+        }
+        assert!(is_blank(&page));
+    }
+
+    #[test]
+    fn one_line_of_text_is_not_blank() {
+        let mut page = GrayImage::from_pixel(2480, 3508, image::Luma([245]));
+        for y in 1700..1730 {
+            for x in 300..1500 {
+                if (x / 12) % 3 != 0 {
+                    page.put_pixel(x, y, image::Luma([20]));
+                }
+            }
+        }
+        assert!(!is_blank(&page));
+    }
+}
