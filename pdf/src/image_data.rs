@@ -1,0 +1,143 @@
+//! Page images encoded once, for both the archive and the PDF.
+//!
+//! Grey and colour pages become baseline JPEG (DCT in the PDF). Bilevel pages
+//! become 1-bit PNG, whose zlib stream is exactly what a PDF FlateDecode image
+//! with the PNG predictor expects, so the PDF embeds it without re-encoding.
+
+use image::DynamicImage;
+use lopdf::{Stream, dictionary};
+
+use crate::{Error, Result};
+
+/// How a page image is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    JpegGrey,
+    JpegRgb,
+    /// 1-bit PNG.
+    Bilevel,
+}
+
+/// An encoded page image with its geometry.
+#[derive(Debug, Clone)]
+pub struct PageImage {
+    pub kind: ImageKind,
+    /// A complete JPEG or PNG file.
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub dpi: f32,
+}
+
+/// JPEG quality for page images: text edges stay clean, noise is not kept at any cost.
+const JPEG_QUALITY: u8 = 75;
+
+impl PageImage {
+    /// Encodes a grey or colour page; `bilevel` pages are stored 1-bit.
+    pub fn encode(image: &DynamicImage, bilevel: bool, dpi: f32) -> Result<PageImage> {
+        let (width, height) = (image.width(), image.height());
+        let err = |e: &dyn std::fmt::Display| Error::Image(e.to_string());
+        let (kind, bytes) = if bilevel {
+            (ImageKind::Bilevel, encode_bilevel(&image.to_luma8()).map_err(|e| err(&e))?)
+        } else {
+            let mut bytes = Vec::new();
+            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);
+            encoder.set_pixel_density(image::codecs::jpeg::PixelDensity::dpi(dpi.round() as u16));
+            match image {
+                DynamicImage::ImageLuma8(grey) => {
+                    encoder.encode_image(grey).map_err(|e| err(&e))?;
+                    (ImageKind::JpegGrey, bytes)
+                }
+                other => {
+                    encoder.encode_image(&other.to_rgb8()).map_err(|e| err(&e))?;
+                    (ImageKind::JpegRgb, bytes)
+                }
+            }
+        };
+        Ok(PageImage { kind, bytes, width, height, dpi })
+    }
+
+    /// MIME type of `bytes`.
+    pub fn mime(&self) -> &'static str {
+        match self.kind {
+            ImageKind::Bilevel => "image/png",
+            _ => "image/jpeg",
+        }
+    }
+
+    /// The image as a PDF XObject.
+    pub(crate) fn to_xobject(&self) -> Stream {
+        match self.kind {
+            ImageKind::JpegGrey | ImageKind::JpegRgb => {
+                let space = if self.kind == ImageKind::JpegGrey { "DeviceGray" } else { "DeviceRGB" };
+                Stream::new(
+                    dictionary! {
+                        "Type" => "XObject",
+                        "Subtype" => "Image",
+                        "Width" => self.width,
+                        "Height" => self.height,
+                        "ColorSpace" => space,
+                        "BitsPerComponent" => 8,
+                        "Filter" => "DCTDecode",
+                    },
+                    self.bytes.clone(),
+                )
+                .with_compression(false)
+            }
+            ImageKind::Bilevel => Stream::new(
+                dictionary! {
+                    "Type" => "XObject",
+                    "Subtype" => "Image",
+                    "Width" => self.width,
+                    "Height" => self.height,
+                    "ColorSpace" => "DeviceGray",
+                    "BitsPerComponent" => 1,
+                    "Filter" => "FlateDecode",
+                    "DecodeParms" => dictionary! {
+                        "Predictor" => 15,
+                        "Colors" => 1,
+                        "BitsPerComponent" => 1,
+                        "Columns" => self.width,
+                    },
+                },
+                png_idat(&self.bytes),
+            )
+            .with_compression(false),
+        }
+    }
+}
+
+fn encode_bilevel(grey: &image::GrayImage) -> Result<Vec<u8>, png::EncodingError> {
+    let (w, h) = grey.dimensions();
+    let stride = (w as usize).div_ceil(8);
+    let mut packed = vec![0u8; stride * h as usize];
+    for (y, row) in grey.rows().enumerate() {
+        for (x, p) in row.enumerate() {
+            if p[0] >= 128 {
+                packed[y * stride + x / 8] |= 0x80 >> (x % 8);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::One);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&packed)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+/// The concatenated IDAT payload of a PNG: its zlib stream.
+fn png_idat(png: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut pos = 8;
+    while pos + 12 <= png.len() {
+        let len = u32::from_be_bytes([png[pos], png[pos + 1], png[pos + 2], png[pos + 3]]) as usize;
+        if &png[pos + 4..pos + 8] == b"IDAT" {
+            out.extend_from_slice(&png[pos + 8..(pos + 8 + len).min(png.len())]);
+        }
+        pos += 12 + len;
+    }
+    out
+}

@@ -1,0 +1,184 @@
+//! Searchable PDFs: each page's image with an invisible text layer placed at
+//! the OCR word boxes, so that text selection and `pdftotext` work.
+//!
+//! This crate owns the encoding of page images (JPEG for grey and colour,
+//! 1-bit PNG for bilevel pages, whose compressed data goes into the PDF
+//! unchanged) and the assembly of a dossier's PDF. It must never know OCR
+//! engines, files or storage: callers hand it pixels and words.
+
+mod encoding;
+mod image_data;
+
+pub use image_data::{ImageKind, PageImage};
+
+use lopdf::content::{Content, Operation};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+
+/// What went wrong while building a PDF.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("encoding page image: {0}")]
+    Image(String),
+    #[error("writing PDF: {0}")]
+    Pdf(#[from] lopdf::Error),
+    #[error("the document has no pages")]
+    NoPages,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A word of the text layer, in pixel coordinates of its page image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    /// Left, top, width, height in pixels.
+    pub bbox: [u32; 4],
+    /// Text line index; words of a line share a baseline and size.
+    pub line: u32,
+}
+
+/// Document-level metadata written into the PDF's info dictionary.
+#[derive(Debug, Clone, Default)]
+pub struct Info {
+    pub title: String,
+    pub subject: String,
+    pub keywords: String,
+}
+
+/// Builds one PDF, page by page.
+pub struct Builder {
+    doc: Document,
+    pages_id: ObjectId,
+    font_id: ObjectId,
+    page_ids: Vec<Object>,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let font_id = doc.add_object(encoding::invisible_font());
+        Builder { doc, pages_id, font_id, page_ids: Vec::new() }
+    }
+
+    /// Adds a page showing `image` with `words` as invisible, selectable text.
+    pub fn add_page(&mut self, image: &PageImage, words: &[Word]) -> Result<()> {
+        let points_per_px = 72.0 / image.dpi;
+        let (width_pt, height_pt) =
+            (image.width as f32 * points_per_px, image.height as f32 * points_per_px);
+        let image_id = self.doc.add_object(image.to_xobject());
+        let mut ops = vec![
+            Operation::new("q", vec![]),
+            Operation::new("cm", vec![width_pt.into(), 0.into(), 0.into(), height_pt.into(), 0.into(), 0.into()]),
+            Operation::new("Do", vec!["Im0".into()]),
+            Operation::new("Q", vec![]),
+        ];
+        ops.extend(text_layer(words, points_per_px, height_pt));
+        let content = Content { operations: ops }.encode()?;
+        let mut stream = Stream::new(Dictionary::new(), content);
+        // Text layers compress well; a failed compression only costs bytes.
+        let _ = stream.compress();
+        let content_id = self.doc.add_object(stream);
+        let page_id = self.doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => self.pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), width_pt.into(), height_pt.into()],
+            "Contents" => content_id,
+            "Resources" => dictionary! {
+                "XObject" => dictionary! { "Im0" => image_id },
+                "Font" => dictionary! { "F1" => self.font_id },
+            },
+        });
+        self.page_ids.push(page_id.into());
+        Ok(())
+    }
+
+    /// Number of pages added so far.
+    pub fn len(&self) -> usize {
+        self.page_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.page_ids.is_empty()
+    }
+
+    /// Writes the document. The output depends only on the inputs (no clock, no
+    /// random ID), so the same pages always give the same bytes and the same hash.
+    pub fn finish(mut self, info: &Info) -> Result<Vec<u8>> {
+        if self.page_ids.is_empty() {
+            return Err(Error::NoPages);
+        }
+        let count = self.page_ids.len() as i64;
+        self.doc.objects.insert(
+            self.pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => self.page_ids,
+                "Count" => count,
+            }),
+        );
+        let catalog_id = self.doc.add_object(dictionary! {
+            "Type" => "Catalog",
+            "Pages" => self.pages_id,
+        });
+        let text = |s: &str| Object::String(encoding::utf16_text(s), StringFormat::Hexadecimal);
+        let info_id = self.doc.add_object(dictionary! {
+            "Title" => text(&info.title),
+            "Subject" => text(&info.subject),
+            "Keywords" => text(&info.keywords),
+            "Producer" => text(concat!("dossier ", env!("CARGO_PKG_VERSION"))),
+        });
+        self.doc.trailer.set("Root", catalog_id);
+        self.doc.trailer.set("Info", info_id);
+        let mut out = Vec::new();
+        self.doc.save_to(&mut out).map_err(|e| Error::Pdf(e.into()))?;
+        Ok(out)
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+/// Invisible text (render mode 3), one positioned run per word, stretched to its box.
+fn text_layer(words: &[Word], points_per_px: f32, page_height_pt: f32) -> Vec<Operation> {
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut ops = vec![Operation::new("BT", vec![]), Operation::new("Tr", vec![3.into()])];
+    // Size and baseline come from the line, so that a line's words sit on one baseline.
+    let mut start = 0;
+    while start < words.len() {
+        let line = words[start].line;
+        let end = words[start..].iter().position(|w| w.line != line).map_or(words.len(), |n| start + n);
+        let run = &words[start..end];
+        let top = run.iter().map(|w| w.bbox[1]).min().unwrap_or(0);
+        let bottom = run.iter().map(|w| w.bbox[1] + w.bbox[3]).max().unwrap_or(0);
+        let size = ((bottom - top) as f32 * points_per_px).max(1.0);
+        // Descenders take about a fifth of a line's box.
+        let baseline = page_height_pt - bottom as f32 * points_per_px + size * 0.2;
+        ops.push(Operation::new("Tf", vec!["F1".into(), size.into()]));
+        for word in run {
+            let encoded = encoding::win_ansi(&word.text);
+            if encoded.is_empty() {
+                continue;
+            }
+            let natural = encoded.len() as f32 * encoding::GLYPH_WIDTH / 1000.0 * size;
+            let box_width = word.bbox[2] as f32 * points_per_px;
+            let scale = (100.0 * box_width / natural).clamp(1.0, 1000.0);
+            let x = word.bbox[0] as f32 * points_per_px;
+            ops.push(Operation::new("Tz", vec![scale.into()]));
+            ops.push(Operation::new(
+                "Tm",
+                vec![1.into(), 0.into(), 0.into(), 1.into(), x.into(), baseline.into()],
+            ));
+            ops.push(Operation::new("Tj", vec![Object::String(encoded, StringFormat::Literal)]));
+        }
+        start = end;
+    }
+    ops.push(Operation::new("ET", vec![]));
+    ops
+}
