@@ -1,0 +1,37 @@
+//! The small trait every storage backend implements.
+
+pub mod local;
+
+use async_trait::async_trait;
+
+use crate::{Digest, Result};
+
+/// What a put did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Stored,
+    /// An object with that key was already there: nothing was written.
+    Existed,
+}
+
+/// Where objects and refs live. Objects are immutable and named by their
+/// SHA-256; refs are small mutable names (`dossiers/ID`, `ledger/head`).
+#[async_trait]
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// Stores `bytes` under `key` unless it exists. `sha256` is their digest,
+    /// already computed, for backends that verify on arrival.
+    async fn put(&self, key: &str, bytes: &[u8], sha256: &Digest) -> Result<Put>;
+    /// The object's bytes, or `None` if absent. Not verified here: see `Store::get`.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// The object's size, or `None` if absent.
+    async fn head(&self, key: &str) -> Result<Option<u64>>;
+    /// Every object key, in no particular order.
+    async fn list(&self) -> Result<Vec<String>>;
+    async fn get_ref(&self, name: &str) -> Result<Option<String>>;
+    /// Sets a ref atomically: readers see the old or the new value, never a mix.
+    async fn set_ref(&self, name: &str, value: &str) -> Result<()>;
+    /// Ref names under `prefix` (e.g. `dossiers/`), with the prefix.
+    async fn list_refs(&self, prefix: &str) -> Result<Vec<String>>;
+    /// A URL-like description, for messages.
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,97 @@
+//! The manifest: everything a dossier is made of, by hash. Written last, it is
+//! the commit point: a dossier is stored exactly when its manifest is.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Digest;
+
+/// Current manifest format. Readers accept every version up to this one.
+pub const VERSION: u32 = 1;
+
+/// A stored object, as manifests name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub key: String,
+    pub sha256: Digest,
+    pub bytes: u64,
+}
+
+/// A dossier's manifest (`show --json` prints it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub dossier: String,
+    pub stored_at: String,
+    /// `batch.toml` of the batch the dossier came in, as written there.
+    #[serde(default)]
+    pub batch: Map<String, Value>,
+    /// `dossier.toml`, as written there (unknown keys kept).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    pub settings: Settings,
+    pub sources: Vec<Source>,
+    pub pages: Vec<Page>,
+    pub pdf: ObjectRef,
+    /// The plain-text sidecar: all pages, separated by form feeds.
+    pub text: ObjectRef,
+    /// Inputs of this dossier that could not be read.
+    #[serde(default)]
+    pub rejected: Vec<Rejection>,
+    /// The manifest this one replaces, for a re-scan.
+    #[serde(default)]
+    pub replaces: Option<Digest>,
+}
+
+/// How the pages were processed; a change of settings means a new OCR pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub lang: String,
+    pub pipeline: String,
+}
+
+/// An original scanned file, kept as it arrived.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    /// Path relative to the batch folder (`INT-2026-04711/001.tif`).
+    pub path: String,
+    pub key: String,
+    pub sha256: Digest,
+    pub bytes: u64,
+    pub mime: String,
+    pub pages: usize,
+}
+
+/// One page of the dossier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Page {
+    pub number: usize,
+    pub source: PageSource,
+    /// The straightened page image shown in the PDF.
+    pub image: ObjectRef,
+    pub width: u32,
+    pub height: u32,
+    pub dpi: f32,
+    /// Word boxes and confidences (JSON), for highlighting; absent on blank pages.
+    pub words: Option<ObjectRef>,
+    pub skew_degrees: f32,
+    pub rotation: u16,
+    pub blank: bool,
+    pub confidence: f32,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageSource {
+    pub path: String,
+    pub sha256: Digest,
+    /// 0-based page inside a multi-page file.
+    pub page: usize,
+}
+
+/// An input that was not stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub path: String,
+    pub error: String,
+}

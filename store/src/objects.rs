@@ -1,0 +1,178 @@
+//! The store: content-addressed objects over a backend, verified on every read.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::backend::{Backend, Put, local::Local};
+use crate::ledger::{Event, Record};
+use crate::manifest::{Manifest, ObjectRef};
+use crate::{Digest, Error, Result, sha256};
+
+/// The archive's objects and refs. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+    /// Serialises ledger appends within this process: each record names the one before.
+    ledger_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Store {
+    pub fn new(backend: Arc<dyn Backend>) -> Store {
+        Store { backend, ledger_lock: Arc::default() }
+    }
+
+    /// The embedded default: files under `root`.
+    pub fn local(root: impl Into<std::path::PathBuf>) -> Store {
+        Store::new(Arc::new(Local::new(root)))
+    }
+
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// Stores bytes whose digest the caller already computed (off the async threads).
+    pub async fn put_hashed(&self, bytes: &[u8], digest: Digest) -> Result<(ObjectRef, Put)> {
+        let key = digest.key();
+        let put = self.backend.put(&key, bytes, &digest).await?;
+        Ok((ObjectRef { key, sha256: digest, bytes: bytes.len() as u64 }, put))
+    }
+
+    /// Hashes and stores bytes; a no-op if they are already there.
+    pub async fn put(&self, bytes: &[u8]) -> Result<(ObjectRef, Put)> {
+        self.put_hashed(bytes, sha256(bytes)).await
+    }
+
+    pub async fn put_json<T: Serialize>(&self, value: &T) -> Result<(ObjectRef, Put)> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::Invalid { what: "record".into(), reason: e.to_string() })?;
+        self.put(&bytes).await
+    }
+
+    /// The object's bytes, re-hashed: a mismatch is an error, never served.
+    pub async fn get(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let key = digest.key();
+        let bytes = self.backend.get(&key).await?.ok_or_else(|| Error::Missing(key.clone()))?;
+        let actual = sha256(&bytes);
+        if actual != *digest {
+            return Err(Error::Corrupt { key, expected: digest.hex(), actual: actual.hex() });
+        }
+        Ok(bytes)
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, digest: &Digest) -> Result<T> {
+        let bytes = self.get(digest).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Invalid { what: format!("object {}", digest.key()), reason: e.to_string() })
+    }
+
+    async fn ref_digest(&self, name: &str) -> Result<Option<Digest>> {
+        match self.backend.get_ref(name).await? {
+            None => Ok(None),
+            Some(value) => Digest::from_hex(&value)
+                .map(Some)
+                .ok_or_else(|| Error::Invalid { what: format!("ref {name}"), reason: format!("'{value}' is not a sha256") }),
+        }
+    }
+
+    /// The manifest digest a dossier's ref points to.
+    pub async fn dossier_ref(&self, dossier: &str) -> Result<Option<Digest>> {
+        self.ref_digest(&format!("dossiers/{dossier}")).await
+    }
+
+    /// Points a dossier at a new manifest: the commit point of storing a dossier.
+    pub async fn set_dossier_ref(&self, dossier: &str, manifest: &Digest) -> Result<()> {
+        self.backend.set_ref(&format!("dossiers/{dossier}"), &manifest.hex()).await
+    }
+
+    /// Every dossier with a stored manifest, sorted.
+    pub async fn dossiers(&self) -> Result<Vec<String>> {
+        Ok(self
+            .backend
+            .list_refs("dossiers/")
+            .await?
+            .into_iter()
+            .filter_map(|name| name.strip_prefix("dossiers/").map(str::to_owned))
+            .collect())
+    }
+
+    /// A dossier's current manifest.
+    pub async fn manifest(&self, dossier: &str) -> Result<Option<(Digest, Manifest)>> {
+        match self.dossier_ref(dossier).await? {
+            None => Ok(None),
+            Some(digest) => Ok(Some((digest, self.get_json(&digest).await?))),
+        }
+    }
+
+    /// A cached per-page result (keyed by the source and the settings), if any.
+    pub async fn cache_get(&self, key: &Digest) -> Result<Option<Digest>> {
+        self.ref_digest(&format!("cache/{}", key.key())).await
+    }
+
+    pub async fn cache_set(&self, key: &Digest, value: &Digest) -> Result<()> {
+        self.backend.set_ref(&format!("cache/{}", key.key()), &value.hex()).await
+    }
+
+    /// Appends an event to the hash-chained ledger; returns the new record's digest.
+    pub async fn append(&self, event: Event) -> Result<Digest> {
+        let _guard = self.ledger_lock.lock().await;
+        let prev = self.ref_digest("ledger/head").await?;
+        let seq = match &prev {
+            Some(digest) => self.get_json::<Record>(digest).await?.seq + 1,
+            None => 0,
+        };
+        let record = Record { version: 1, seq, prev, at: crate::now_rfc3339(), event };
+        let (object, _) = self.put_json(&record).await?;
+        self.backend.set_ref("ledger/head", &object.sha256.hex()).await?;
+        Ok(object.sha256)
+    }
+
+    /// The ledger from newest to oldest.
+    pub async fn ledger(&self) -> Result<Vec<(Digest, Record)>> {
+        let mut out = Vec::new();
+        let mut next = self.ref_digest("ledger/head").await?;
+        while let Some(digest) = next {
+            let record: Record = self.get_json(&digest).await?;
+            next = record.prev;
+            out.push((digest, record));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn corrupt_object_is_never_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::local(dir.path());
+        let (object, put) = store.put(b"original scan").await.unwrap();
+        assert_eq!(put, Put::Stored);
+        std::fs::write(dir.path().join("objects").join(&object.key), b"altered scan").unwrap();
+        match store.get(&object.sha256).await {
+            Err(Error::Corrupt { key, expected, actual }) => {
+                assert_eq!(key, object.key);
+                assert_eq!(expected, object.sha256.hex());
+                assert_eq!(actual, sha256(b"altered scan").hex());
+            }
+            other => panic!("expected corruption, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn ledger_records_chain_to_the_one_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::local(dir.path());
+        let first = store.append(Event::Rejected { batch: "B".into(), path: "B/x".into(), error: "bad".into() }).await.unwrap();
+        let second = store.append(Event::Rejected { batch: "B".into(), path: "B/y".into(), error: "bad".into() }).await.unwrap();
+        let ledger = store.ledger().await.unwrap();
+        assert_eq!(ledger.len(), 2);
+        assert_eq!(ledger[0].0, second);
+        assert_eq!(ledger[0].1.prev, Some(first));
+        assert_eq!(ledger[0].1.seq, 1);
+        assert_eq!(ledger[1].1.prev, None);
+    }
+}
