@@ -11,6 +11,7 @@
 pub mod blank;
 pub mod decode;
 pub mod deskew;
+pub mod despeckle;
 pub mod engine;
 mod error;
 pub mod preprocess;

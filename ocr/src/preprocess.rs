@@ -3,14 +3,14 @@
 use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
-use crate::{blank, deskew};
+use crate::{blank, despeckle, deskew};
 
 /// A page made ready for OCR, and what was done to it.
 #[derive(Debug, Clone)]
 pub struct Preprocessed {
     /// The straightened page in its original colour kind (grey or RGB): what the PDF shows.
     pub image: DynamicImage,
-    /// The grey version Tesseract reads.
+    /// The grey version Tesseract reads: straightened and despeckled.
     pub grey: GrayImage,
     /// Counter-clockwise positive skew found on the scan, in degrees.
     pub skew_degrees: f32,
@@ -24,8 +24,8 @@ pub struct Preprocessed {
     pub bilevel: bool,
 }
 
-/// Runs blank detection and deskew on a decoded page.
-pub fn preprocess(scan: Scan) -> Preprocessed {
+/// Runs blank detection, deskew and despeckling on a decoded page scanned at `dpi`.
+pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     let grey = deskew::to_grey(&scan.image);
     if blank::is_blank(&grey) {
         return Preprocessed {
@@ -55,6 +55,8 @@ pub fn preprocess(scan: Scan) -> Preprocessed {
     } else {
         image
     };
+    let mut grey = grey;
+    despeckle::despeckle(&mut grey, dpi);
     Preprocessed {
         image,
         grey,

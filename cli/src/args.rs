@@ -1,0 +1,87 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success (ingest: every input stored; verify: archive intact)
+  1  fatal error
+  2  ingest: some inputs rejected, the rest stored
+  3  verify, verify-file: problems found / file not in the archive
+  4  show: no such dossier";
+
+/// Turns scanned integration dossiers into a searchable, verifiable archive.
+#[derive(Debug, Parser)]
+#[command(name = "dossier", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes, before or after its name.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// The archive folder: local index and, with the embedded store, the objects.
+    #[arg(long, global = true, env = "DOSSIER_ARCHIVE", default_value = "archive")]
+    pub archive: PathBuf,
+    /// Keep objects in S3-compatible storage (s3://BUCKET[/PREFIX]) instead of the archive folder.
+    #[arg(long, global = true, env = "DOSSIER_STORE")]
+    pub store: Option<String>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline on one or more scanner batches.
+    Ingest(IngestArgs),
+    /// Full-text search over page text.
+    #[command(after_help = SEARCH_HELP)]
+    Search(SearchArgs),
+    /// A dossier's manifest: its pages, their text, hashes and the PDF.
+    Show(ShowArgs),
+    /// Rebuild the search index from the store alone.
+    Reindex,
+}
+
+const SEARCH_HELP: &str = "\
+Query syntax:
+  ngono marie          pages with both words (accents and endings do not matter:
+                       integration finds intégration)
+  \"acte de naissance\"  the exact phrase
+  ngono OR mbarga      either word
+  diplome -master      diplome but not master";
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Batch folders: one subfolder per dossier.
+    #[arg(required = true)]
+    pub batches: Vec<PathBuf>,
+    /// Tesseract languages.
+    #[arg(long, default_value = "fra+eng")]
+    pub lang: String,
+    /// OCR workers (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    pub query: String,
+    /// Only this dossier.
+    #[arg(long)]
+    pub dossier: Option<String>,
+    /// Most hits shown.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub dossier: String,
+}

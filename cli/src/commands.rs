@@ -1,0 +1,157 @@
+//! The commands: each opens the archive, does one thing, prints, and returns its exit code.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::archive::Archive;
+use crate::args::{Cli, Command, IngestArgs, SearchArgs, ShowArgs};
+use crate::{exit, output, progress};
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    let archive = Archive::open(&cli.global)?;
+    let json = cli.global.json;
+    match cli.command {
+        Command::Ingest(args) => ingest(&archive, args, json).await,
+        Command::Search(args) => search(&archive, args, json),
+        Command::Show(args) => show(&archive, args, json).await,
+        Command::Reindex => reindex(&archive, json).await,
+    }
+}
+
+async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
+    let mut options = ingest::Options { lang: args.lang, ..ingest::Options::default() };
+    if let Some(workers) = args.workers {
+        options.workers = workers.max(1);
+    }
+    let bar = Arc::new(progress::Bar::new());
+    let job = ingest::Job {
+        batches: args.batches,
+        store: archive.store.clone(),
+        index: archive.index.clone(),
+        options,
+        progress: bar.clone(),
+    };
+    let report = ingest::ingest(job).await.context("ingest stopped")?;
+    bar.finish();
+    if json {
+        output::json(&report)?;
+    } else {
+        if report.stored.is_empty() && !report.unchanged.is_empty() {
+            println!(
+                "Nothing new: {} dossier(s) already archived exactly as in the batch; {} object(s) written.",
+                report.unchanged.len(),
+                report.objects.stored
+            );
+        } else {
+            println!(
+                "Stored {} dossier(s), {} page(s) read in {:.1} s{}.",
+                report.stored.len(),
+                report.pages_read,
+                report.seconds,
+                if report.unchanged.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} unchanged dossier(s) skipped", report.unchanged.len())
+                }
+            );
+            println!(
+                "Objects: {} written ({}), {} already in the archive.",
+                report.objects.stored,
+                output::bytes(report.objects.bytes_stored),
+                report.objects.existing
+            );
+        }
+        if !report.rejected.is_empty() {
+            println!("Rejected {} input(s):", report.rejected.len());
+            for rejection in &report.rejected {
+                println!("  {}: {}", rejection.path, rejection.error);
+            }
+        }
+    }
+    Ok(if report.rejected.is_empty() { exit::OK } else { exit::REJECTED })
+}
+
+fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
+    let options = index::SearchOptions { dossier: args.dossier, limit: args.limit };
+    let results = archive.index.search(&args.query, &options)?;
+    if json {
+        output::json(&results)?;
+        return Ok(exit::OK);
+    }
+    match results.total {
+        0 => println!("No page matches \"{}\".", args.query),
+        1 => println!("1 page matches \"{}\":", args.query),
+        n => println!("{n} pages match \"{}\" (best {} shown):", args.query, results.hits.len()),
+    }
+    for hit in &results.hits {
+        println!("{}  page {}  (score {:.2})", hit.dossier, hit.page, hit.score);
+        println!("    {}", output::snippet(&hit.snippet));
+    }
+    Ok(exit::OK)
+}
+
+async fn show(archive: &Archive, args: ShowArgs, json: bool) -> Result<u8> {
+    let Some((digest, manifest)) = archive.store.manifest(&args.dossier).await? else {
+        eprintln!("error: no dossier '{}' in {}", args.dossier, archive.root.display());
+        return Ok(exit::NOT_FOUND);
+    };
+    if json {
+        let mut value = serde_json::to_value(&manifest)?;
+        value["manifest"] = serde_json::Value::String(digest.hex());
+        output::json(&value)?;
+        return Ok(exit::OK);
+    }
+    println!("Dossier {}  (manifest {digest}, stored {})", manifest.dossier, manifest.stored_at);
+    for (key, value) in &manifest.metadata {
+        println!("  {key}: {}", value.as_str().map_or_else(|| value.to_string(), str::to_owned));
+    }
+    println!("PDF {}  {}  sha256 {}", manifest.pdf.key, output::bytes(manifest.pdf.bytes), manifest.pdf.sha256);
+    for page in &manifest.pages {
+        let first_line = page.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let state = if page.blank {
+            "blank".to_owned()
+        } else {
+            format!("skew {:+.2}°  conf {:.0}", page.skew_degrees, page.confidence)
+        };
+        println!("  {:>3}  {:<28} {:<22} {}", page.number, page_source(page), state, first_line);
+    }
+    for rejection in &manifest.rejected {
+        println!("  rejected {}: {}", rejection.path, rejection.error);
+    }
+    Ok(exit::OK)
+}
+
+fn page_source(page: &store::manifest::Page) -> String {
+    if page.source.page > 0 {
+        format!("{} p{}", page.source.path, page.source.page + 1)
+    } else {
+        page.source.path.clone()
+    }
+}
+
+async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
+    let mut writer = archive.index.writer()?;
+    writer.clear()?;
+    let mut dossiers = 0;
+    let mut pages = 0;
+    for id in archive.store.dossiers().await? {
+        let Some((digest, manifest)) = archive.store.manifest(&id).await? else { continue };
+        let docs: Vec<index::PageDoc> = manifest
+            .pages
+            .iter()
+            .map(|p| index::PageDoc { page: p.number as u64, text: p.text.clone() })
+            .collect();
+        writer.replace_dossier(&id, &digest.hex(), &docs)?;
+        dossiers += 1;
+        pages += docs.len();
+    }
+    writer.commit()?;
+    archive.index.reload()?;
+    if json {
+        output::json(&serde_json::json!({ "dossiers": dossiers, "pages": pages }))?;
+    } else {
+        println!("Reindexed {dossiers} dossier(s), {pages} page(s) from the store.");
+    }
+    Ok(exit::OK)
+}

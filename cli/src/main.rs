@@ -1,0 +1,71 @@
+//! `dossier`: the command operators, archivists and auditors run.
+
+mod archive;
+mod args;
+mod commands;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// Exit codes (INTERFACE.md).
+pub mod exit {
+    /// Everything went as asked.
+    pub const OK: u8 = 0;
+    /// A fatal error: nothing more could be done.
+    pub const FATAL: u8 = 1;
+    /// Some inputs were rejected; the rest was stored.
+    pub const REJECTED: u8 = 2;
+    /// Integrity problems were found, or the file is not in the archive.
+    pub const PROBLEMS: u8 = 3;
+    /// No such dossier.
+    pub const NOT_FOUND: u8 = 4;
+}
+
+fn main() -> ExitCode {
+    reexec_single_threaded_omp();
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOSSIER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FATAL);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::FATAL)
+        }
+    }
+}
+
+/// libtesseract's OpenMP threads fight with the OCR workers, and OpenMP reads
+/// `OMP_THREAD_LIMIT` only when the process starts: so when it is unset, run
+/// this same binary again with it set to 1. Setting it later has no effect.
+fn reexec_single_threaded_omp() {
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    let mut command = std::process::Command::new(exe);
+    command.args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // exec only returns on failure; then carry on with OpenMP as it is.
+        let _ = command.exec();
+    }
+}

@@ -1,0 +1,241 @@
+//! Reading a scanner batch folder: dossiers, their page files in natural order,
+//! and their metadata, with every unusable entry turned into a rejection.
+//!
+//! Only names and metadata are read here; page files are read one at a time by
+//! the pipeline, so listing a huge batch costs little memory.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use store::manifest::Rejection;
+
+use crate::natural;
+
+/// Largest page file accepted (a 600-dpi colour A3 TIFF, uncompressed, is ~200 MB).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// A batch folder as found on disk.
+#[derive(Debug)]
+pub struct Batch {
+    /// The folder's own name, which prefixes rejection paths.
+    pub name: String,
+    pub root: PathBuf,
+    /// `batch.toml`, if present.
+    pub info: Map<String, Value>,
+    pub dossiers: Vec<Dossier>,
+    /// Entries outside any valid dossier.
+    pub rejected: Vec<Rejection>,
+}
+
+/// A dossier folder.
+#[derive(Debug)]
+pub struct Dossier {
+    pub id: String,
+    pub files: Vec<PageFile>,
+    /// `dossier.toml`, if present.
+    pub metadata: Map<String, Value>,
+    pub rejected: Vec<Rejection>,
+}
+
+/// A page file of a dossier.
+#[derive(Debug, Clone)]
+pub struct PageFile {
+    /// `DOSSIER/FILE`, relative to the batch folder.
+    pub rel: String,
+    pub path: PathBuf,
+}
+
+/// Why a batch cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read batch {path}: {reason}")]
+pub struct BatchError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Whether `id` is a valid dossier identifier (INTERFACE.md).
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && id != "."
+        && id != ".."
+}
+
+fn reject(batch: &str, rel: &str, error: impl Into<String>) -> Rejection {
+    Rejection { path: format!("{batch}/{rel}"), error: error.into() }
+}
+
+/// What an entry turned out to be once links are resolved.
+enum Entry {
+    File(PathBuf, u64),
+    Dir(PathBuf),
+}
+
+/// Resolves links, refusing any that leads outside `root` (already canonical).
+fn resolve(path: &Path, root: &Path) -> Result<Entry, String> {
+    let meta = fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    let (target, meta) = if meta.file_type().is_symlink() {
+        let target = fs::canonicalize(path).map_err(|_| "link to nothing".to_owned())?;
+        if !target.starts_with(root) {
+            return Err("link leads out of the batch; not followed".into());
+        }
+        let meta = fs::metadata(&target).map_err(|e| e.to_string())?;
+        (target, meta)
+    } else {
+        (path.to_path_buf(), meta)
+    };
+    if meta.is_dir() {
+        Ok(Entry::Dir(target))
+    } else if meta.is_file() {
+        Ok(Entry::File(target, meta.len()))
+    } else {
+        Err("not a regular file".into())
+    }
+}
+
+/// Entries of a folder, names in natural order; non-UTF-8 names are rejected.
+fn entries(dir: &Path) -> std::io::Result<(Vec<(String, PathBuf)>, Vec<String>)> {
+    let mut names = Vec::new();
+    let mut bad = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        match entry.file_name().into_string() {
+            Ok(name) if name.starts_with('.') => {}
+            Ok(name) => names.push((name, entry.path())),
+            Err(raw) => bad.push(raw.to_string_lossy().into_owned()),
+        }
+    }
+    names.sort_by(|a, b| natural::cmp(&a.0, &b.0));
+    Ok((names, bad))
+}
+
+/// Reads a TOML file into JSON values; datetimes become RFC 3339 strings.
+pub fn read_toml(path: &Path) -> Result<Map<String, Value>, String> {
+    let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.message().to_owned())?;
+    fn convert(value: toml::Value) -> Value {
+        match value {
+            toml::Value::String(s) => Value::String(s),
+            toml::Value::Integer(i) => Value::from(i),
+            toml::Value::Float(f) => Value::from(f),
+            toml::Value::Boolean(b) => Value::Bool(b),
+            toml::Value::Datetime(d) => Value::String(d.to_string()),
+            toml::Value::Array(items) => Value::Array(items.into_iter().map(convert).collect()),
+            toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, convert(v))).collect()),
+        }
+    }
+    Ok(table.into_iter().map(|(k, v)| (k, convert(v))).collect())
+}
+
+/// Lists a batch folder.
+pub fn read(root: &Path) -> Result<Batch, BatchError> {
+    let fail = |reason: String| BatchError { path: root.display().to_string(), reason };
+    let canonical = fs::canonicalize(root).map_err(|e| fail(e.to_string()))?;
+    if !canonical.is_dir() {
+        return Err(fail("not a folder".into()));
+    }
+    let name = canonical.file_name().map_or_else(|| "batch".to_owned(), |n| n.to_string_lossy().into_owned());
+    let mut batch = Batch { name, root: canonical.clone(), info: Map::new(), dossiers: Vec::new(), rejected: Vec::new() };
+    let (top, bad) = entries(&canonical).map_err(|e| fail(e.to_string()))?;
+    for raw in bad {
+        batch.rejected.push(reject(&batch.name, &raw, "name is not valid UTF-8"));
+    }
+    for (entry_name, path) in top {
+        match resolve(&path, &canonical) {
+            Err(reason) => batch.rejected.push(reject(&batch.name, &entry_name, reason)),
+            Ok(Entry::File(..)) if entry_name == "batch.toml" => match read_toml(&path) {
+                Ok(info) => batch.info = info,
+                Err(reason) => batch.rejected.push(reject(&batch.name, &entry_name, format!("invalid TOML: {reason}"))),
+            },
+            Ok(Entry::File(..)) => {
+                batch.rejected.push(reject(&batch.name, &entry_name, "file outside any dossier folder"))
+            }
+            Ok(Entry::Dir(_)) if !valid_id(&entry_name) => batch.rejected.push(reject(
+                &batch.name,
+                &entry_name,
+                "invalid dossier identifier: use letters, digits, '-', '_' and '.', at most 64 characters",
+            )),
+            Ok(Entry::Dir(dir)) => batch.dossiers.push(read_dossier(&batch.name, &canonical, entry_name, &dir)),
+        }
+    }
+    Ok(batch)
+}
+
+fn read_dossier(batch: &str, root: &Path, id: String, dir: &Path) -> Dossier {
+    let mut dossier = Dossier { id, files: Vec::new(), metadata: Map::new(), rejected: Vec::new() };
+    let (names, bad) = match entries(dir) {
+        Ok(found) => found,
+        Err(e) => {
+            dossier.rejected.push(reject(batch, &dossier.id, format!("cannot list: {e}")));
+            return dossier;
+        }
+    };
+    for raw in bad {
+        let rel = format!("{}/{raw}", dossier.id);
+        dossier.rejected.push(reject(batch, &rel, "name is not valid UTF-8"));
+    }
+    for (name, path) in names {
+        let rel = format!("{}/{name}", dossier.id);
+        match resolve(&path, root) {
+            Err(reason) => dossier.rejected.push(reject(batch, &rel, reason)),
+            Ok(Entry::Dir(_)) => dossier.rejected.push(reject(batch, &rel, "folder inside a dossier; not read")),
+            Ok(Entry::File(..)) if name == "dossier.toml" => match read_toml(&path) {
+                Ok(metadata) => dossier.metadata = metadata,
+                Err(reason) => dossier.rejected.push(reject(batch, &rel, format!("invalid TOML: {reason}"))),
+            },
+            Ok(Entry::File(_, bytes)) if bytes > MAX_FILE_BYTES => {
+                dossier.rejected.push(reject(batch, &rel, format!("file of {bytes} bytes is larger than the 1 GiB limit")))
+            }
+            Ok(Entry::File(target, _)) => dossier.files.push(PageFile { rel, path: target }),
+        }
+    }
+    if dossier.files.is_empty() && dossier.rejected.is_empty() {
+        dossier.rejected.push(reject(batch, &dossier.id, "empty dossier: no page files"));
+    }
+    dossier
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert!(valid_id("INT-2026-04711"));
+        assert!(valid_id("a.b_c"));
+        assert!(!valid_id("INT 2026"));
+        assert!(!valid_id("école"));
+        assert!(!valid_id(&"x".repeat(65)));
+    }
+
+    #[test]
+    fn listing_rejects_what_it_cannot_use_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("B");
+        fs::create_dir_all(root.join("INT-1")).unwrap();
+        fs::create_dir_all(root.join("bad name")).unwrap();
+        fs::create_dir_all(root.join("EMPTY")).unwrap();
+        fs::write(root.join("INT-1/10.png"), b"x").unwrap();
+        fs::write(root.join("INT-1/2.png"), b"x").unwrap();
+        fs::write(root.join("INT-1/.hidden"), b"x").unwrap();
+        fs::write(root.join("INT-1/dossier.toml"), "name = \"NGONO Marie\"\nextra = 3\n").unwrap();
+        fs::write(root.join("stray.png"), b"x").unwrap();
+        fs::write(dir.path().join("outside.png"), b"x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.png"), root.join("INT-1/3.png")).unwrap();
+        let batch = read(&root).unwrap();
+        assert_eq!(batch.name, "B");
+        let ids: Vec<_> = batch.dossiers.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["EMPTY", "INT-1"]);
+        let int1 = &batch.dossiers[1];
+        let files: Vec<_> = int1.files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(files, ["INT-1/2.png", "INT-1/10.png"]);
+        assert_eq!(int1.metadata["name"], "NGONO Marie");
+        assert_eq!(int1.metadata["extra"], 3);
+        assert_eq!(int1.rejected[0].path, "B/INT-1/3.png");
+        assert!(int1.rejected[0].error.contains("out of the batch"));
+        assert!(batch.dossiers[0].rejected[0].error.contains("empty dossier"));
+        let top: Vec<_> = batch.rejected.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(top, ["B/bad name", "B/stray.png"]);
+    }
+}

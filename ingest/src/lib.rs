@@ -1,0 +1,133 @@
+//! The orchestrator: reads scanner batches and streams their pages through
+//! decode, preprocessing, OCR, PDF assembly, hashing, storage and indexing.
+//!
+//! Stages are joined by small bounded channels so that backpressure reaches
+//! intake: memory stays flat however large the batch. OCR runs on dedicated
+//! worker threads, one Tesseract engine each, created once; other CPU work
+//! (hashing, PDF assembly) goes through [`cpu::Cpu`]. A page or file that
+//! fails becomes a rejection beside the results that succeeded; it never
+//! fails the batch. This crate must never know HTTP or the viewer.
+
+pub mod batch;
+pub mod cpu;
+pub mod natural;
+mod pipeline;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use store::manifest::Rejection;
+
+pub use pipeline::ingest;
+
+/// Version of the page processing; part of the settings that decide whether a
+/// stored page result can be reused.
+pub const PIPELINE: &str = concat!("dossier-", env!("CARGO_PKG_VERSION"), "/pages-1");
+
+/// How to run the pipeline.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Tesseract languages, e.g. `fra+eng`.
+    pub lang: String,
+    /// OCR worker threads (one engine each).
+    pub workers: usize,
+    pub limits: ocr::Limits,
+    /// Resolution assumed for files that declare none.
+    pub default_dpi: f32,
+    /// Dossiers between two index commits.
+    pub commit_every: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lang: "fra+eng".into(),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            limits: ocr::Limits::default(),
+            default_dpi: 300.0,
+            commit_every: 20,
+        }
+    }
+}
+
+/// Told as the pipeline advances (the CLI draws progress bars from it).
+pub trait Progress: Send + Sync {
+    /// More pages were found to process.
+    fn pages_found(&self, _pages: u64) {}
+    /// One page went through OCR (or came from the cache).
+    fn page_done(&self) {}
+    /// A dossier was stored, found unchanged, or not stored.
+    fn dossier_done(&self, _dossier: &str, _outcome: Outcome) {}
+}
+
+/// What became of a dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    Unchanged,
+    NotStored,
+}
+
+/// Progress nobody watches.
+#[derive(Debug)]
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// Object writes of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ObjectCounts {
+    /// Objects written by this run.
+    pub stored: usize,
+    /// Objects that were already in the archive, so not written again.
+    pub existing: usize,
+    /// Bytes written by this run.
+    pub bytes_stored: u64,
+}
+
+/// The outcome of an ingest (`ingest --json` prints it).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Dossiers in the archive as the batches have them (stored now, or unchanged).
+    pub dossiers: usize,
+    /// Pages of those dossiers.
+    pub pages: usize,
+    /// Inputs not stored, with the reason.
+    pub rejected: Vec<Rejection>,
+    pub seconds: f64,
+    /// Dossiers given a new manifest by this run.
+    pub stored: Vec<String>,
+    /// Dossiers already archived exactly as the batch has them: nothing redone.
+    pub unchanged: Vec<String>,
+    /// Pages read by OCR in this run.
+    pub pages_read: usize,
+    /// Pages whose stored result was reused.
+    pub pages_reused: usize,
+    pub objects: ObjectCounts,
+}
+
+/// What stops an ingest as a whole (anything smaller is a rejection).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Index(#[from] index::Error),
+    #[error(transparent)]
+    Ocr(#[from] ocr::Error),
+    #[error("{0}")]
+    Pipeline(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Batches to ingest, and where.
+#[derive(Clone)]
+pub struct Job {
+    pub batches: Vec<PathBuf>,
+    pub store: store::Store,
+    pub index: Arc<index::Index>,
+    pub options: Options,
+    pub progress: Arc<dyn Progress>,
+}

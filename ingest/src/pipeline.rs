@@ -1,0 +1,668 @@
+//! The streaming pipeline: intake → OCR workers → dossier assembler → store and index.
+//!
+//! ```text
+//! intake (async) ──PageJob──► workers (threads, one engine each) ──┐
+//!    │  hashes and stores sources, skips unchanged dossiers,       │ PageDone
+//!    └──Start / cached PageDone──────────────────────────────────►  assembler (async)
+//!                                        PDF, sidecars, manifest (commit point), ledger, index
+//! ```
+//! Both channels are bounded. A dossier's `Start` is queued before any of its
+//! jobs, so the assembler always knows how many pages to wait for.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use ocr::Recognition;
+use serde_json::{Map, Value};
+use store::manifest::{self, Manifest, ObjectRef, PageSource, Rejection, Settings, Source};
+use store::{Digest, Event, Put, Store, sha256};
+use tokio::sync::mpsc;
+use tracing::{info, info_span, warn};
+
+use crate::batch::{self, PageFile};
+use crate::cpu::Cpu;
+use crate::{Error, Job, ObjectCounts, Options, Outcome, Report, Result};
+
+/// A page for the OCR workers.
+struct PageJob {
+    seq: u64,
+    number: usize,
+    source: Arc<SourceFile>,
+    page_in_file: usize,
+    pages_in_file: usize,
+    cache_key: Digest,
+}
+
+/// A page file read into memory, shared by the jobs of its pages.
+struct SourceFile {
+    rel: String,
+    bytes: Vec<u8>,
+    digest: Digest,
+}
+
+/// A dossier's pages are about to arrive.
+struct Start {
+    seq: u64,
+    id: String,
+    batch_name: String,
+    batch_info: Arc<Map<String, Value>>,
+    metadata: Map<String, Value>,
+    sources: Vec<Source>,
+    expected: usize,
+    rejected: Vec<Rejection>,
+    replaces: Option<Digest>,
+}
+
+/// A page read by a worker.
+struct Fresh {
+    image: pdf::PageImage,
+    recognition: Option<Recognition>,
+    skew_degrees: f32,
+    rotation: u16,
+    blank: bool,
+    source: PageSource,
+    cache_key: Digest,
+}
+
+enum PageOutput {
+    Fresh(Box<Fresh>),
+    /// A result stored by an earlier run.
+    Reused(Box<manifest::Page>),
+}
+
+struct PageDone {
+    seq: u64,
+    number: usize,
+    output: Result<PageOutput, Rejection>,
+}
+
+enum ToAssembler {
+    Start(Box<Start>),
+    Page(PageDone),
+}
+
+/// Counts shared by the stages.
+#[derive(Default)]
+struct Tally {
+    stored: AtomicUsize,
+    existing: AtomicUsize,
+    bytes: AtomicUsize,
+    read: AtomicUsize,
+    reused: AtomicUsize,
+}
+
+impl Tally {
+    fn count(&self, object: &ObjectRef, put: Put) {
+        match put {
+            Put::Stored => {
+                self.stored.fetch_add(1, Ordering::Relaxed);
+                self.bytes.fetch_add(object.bytes as usize, Ordering::Relaxed);
+            }
+            Put::Existed => {
+                self.existing.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// What the run found, filled in by intake and assembler.
+#[derive(Default)]
+struct Outcomes {
+    rejected: Vec<Rejection>,
+    stored: Vec<(String, usize)>,
+    unchanged: Vec<(String, usize)>,
+}
+
+struct Shared {
+    store: Store,
+    cpu: Cpu,
+    settings: Settings,
+    tally: Tally,
+    outcomes: Mutex<Outcomes>,
+    job: Job,
+}
+
+impl Shared {
+    fn reject(&self, rejection: Rejection) {
+        warn!(path = %rejection.path, error = %rejection.error, "rejected");
+        self.outcomes.lock().expect("no panics while held").rejected.push(rejection);
+    }
+
+    async fn put(&self, bytes: Vec<u8>) -> Result<ObjectRef> {
+        let (digest, bytes) = self.cpu.run(move || (sha256(&bytes), bytes)).await;
+        let (object, put) = self.store.put_hashed(&bytes, digest).await?;
+        self.tally.count(&object, put);
+        Ok(object)
+    }
+}
+
+/// Runs the pipeline over every batch of `job`.
+pub async fn ingest(job: Job) -> Result<Report> {
+    let started = Instant::now();
+    let options = job.options.clone();
+    let workers = options.workers.max(1);
+    // Load every engine before reading anything: a missing language is fatal, and better said at once.
+    let engines = (0..workers)
+        .map(|_| ocr::Engine::new(&options.lang))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shared = Arc::new(Shared {
+        store: job.store.clone(),
+        cpu: Cpu::new(workers),
+        settings: Settings { lang: options.lang.clone(), pipeline: crate::PIPELINE.into() },
+        tally: Tally::default(),
+        outcomes: Mutex::default(),
+        job,
+    });
+
+    let (job_tx, job_rx) = mpsc::channel::<PageJob>(workers * 2);
+    let (done_tx, done_rx) = mpsc::channel::<ToAssembler>(workers * 4);
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let mut threads = Vec::new();
+    for (n, engine) in engines.into_iter().enumerate() {
+        let (rx, tx, options, progress) =
+            (job_rx.clone(), done_tx.clone(), options.clone(), shared.job.progress.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("ocr-{n}"))
+            .spawn(move || worker(engine, &rx, &tx, &options, progress.as_ref()));
+        threads.push(spawned.map_err(|e| Error::Pipeline(format!("cannot start an OCR worker: {e}")))?);
+    }
+    let assembler = tokio::spawn(assemble(shared.clone(), done_rx));
+
+    let intake_result = intake(&shared, &job_tx, &done_tx).await;
+    drop(job_tx);
+    drop(done_tx);
+    let assembled = assembler.await.map_err(|e| Error::Pipeline(format!("assembler stopped: {e}")))?;
+    for thread in threads {
+        let _ = thread.join();
+    }
+    intake_result?;
+    assembled?;
+
+    let outcomes = std::mem::take(&mut *shared.outcomes.lock().expect("no panics while held"));
+    let t = &shared.tally;
+    let mut stored: Vec<_> = outcomes.stored;
+    stored.sort();
+    Ok(Report {
+        dossiers: stored.len() + outcomes.unchanged.len(),
+        pages: stored.iter().chain(&outcomes.unchanged).map(|(_, n)| n).sum(),
+        rejected: outcomes.rejected,
+        seconds: (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+        stored: stored.into_iter().map(|(id, _)| id).collect(),
+        unchanged: outcomes.unchanged.into_iter().map(|(id, _)| id).collect(),
+        pages_read: t.read.load(Ordering::Relaxed),
+        pages_reused: t.reused.load(Ordering::Relaxed),
+        objects: ObjectCounts {
+            stored: t.stored.load(Ordering::Relaxed),
+            existing: t.existing.load(Ordering::Relaxed),
+            bytes_stored: t.bytes.load(Ordering::Relaxed) as u64,
+        },
+    })
+}
+
+/// The key under which a page's result is cached: its source, its place in it, and the settings.
+fn cache_key(settings: &Settings, source: &Digest, page_in_file: usize) -> Digest {
+    sha256(format!("{}\n{}\n{}\n{}", settings.pipeline, settings.lang, source.hex(), page_in_file).as_bytes())
+}
+
+/// Walks the batches and feeds the workers, one dossier at a time.
+async fn intake(shared: &Arc<Shared>, jobs: &mpsc::Sender<PageJob>, done: &mpsc::Sender<ToAssembler>) -> Result<()> {
+    let mut seq = 0u64;
+    for root in shared.job.batches.clone() {
+        let listing = match shared.cpu.run({
+            let root = root.clone();
+            move || batch::read(&root)
+        })
+        .await
+        {
+            Ok(listing) => listing,
+            Err(e) => {
+                shared.reject(Rejection { path: root.display().to_string(), error: e.reason });
+                continue;
+            }
+        };
+        let span = info_span!("batch", batch = %listing.name);
+        let _enter = span.enter();
+        info!(dossiers = listing.dossiers.len(), "batch");
+        for rejection in listing.rejected {
+            record_rejection(shared, &listing.name, rejection).await?;
+        }
+        let batch_info = Arc::new(listing.info);
+        for dossier in listing.dossiers {
+            seq += 1;
+            for rejection in &dossier.rejected {
+                record_rejection(shared, &listing.name, rejection.clone()).await?;
+            }
+            if dossier.files.is_empty() {
+                continue;
+            }
+            intake_dossier(shared, seq, &listing.name, dossier, batch_info.clone(), jobs, done).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn record_rejection(shared: &Shared, batch: &str, rejection: Rejection) -> Result<()> {
+    shared
+        .store
+        .append(Event::Rejected { batch: batch.to_owned(), path: rejection.path.clone(), error: rejection.error.clone() })
+        .await?;
+    shared.reject(rejection);
+    Ok(())
+}
+
+/// Reads, hashes and stores a dossier's files, then queues its pages.
+async fn intake_dossier(
+    shared: &Arc<Shared>,
+    seq: u64,
+    batch_name: &str,
+    dossier: batch::Dossier,
+    batch_info: Arc<Map<String, Value>>,
+    jobs: &mpsc::Sender<PageJob>,
+    done: &mpsc::Sender<ToAssembler>,
+) -> Result<()> {
+    let limits = shared.job.options.limits;
+    let mut files: Vec<(Arc<SourceFile>, usize, &'static str)> = Vec::new();
+    let mut rejected = Vec::new();
+    for PageFile { rel, path } in &dossier.files {
+        let bytes = match tokio::fs::read(path).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                rejected.push(Rejection { path: format!("{batch_name}/{rel}"), error: format!("cannot read: {e}") });
+                continue;
+            }
+        };
+        let (bytes, digest, counted) = shared
+            .cpu
+            .run(move || {
+                let digest = sha256(&bytes);
+                let counted = ocr::page_count(&bytes, &limits).map(|n| {
+                    let mime = ocr::decode::Format::sniff(&bytes).map_or("application/octet-stream", |f| f.mime());
+                    (n, mime)
+                });
+                (bytes, digest, counted)
+            })
+            .await;
+        match counted {
+            Ok((pages, mime)) => {
+                files.push((Arc::new(SourceFile { rel: rel.clone(), bytes, digest }), pages, mime));
+            }
+            Err(e) => rejected.push(Rejection { path: format!("{batch_name}/{rel}"), error: e.to_string() }),
+        }
+    }
+    for rejection in &rejected {
+        record_rejection(shared, batch_name, rejection.clone()).await?;
+    }
+    let mut all_rejected = dossier.rejected.clone();
+    all_rejected.extend(rejected);
+    if files.is_empty() {
+        shared.job.progress.dossier_done(&dossier.id, Outcome::NotStored);
+        return Ok(());
+    }
+
+    // Unchanged since the last run: same files, same settings. Nothing to redo.
+    let current = shared.store.manifest(&dossier.id).await?;
+    if let Some((_, manifest)) = &current {
+        let same_files = manifest.sources.len() == files.len()
+            && manifest.sources.iter().zip(&files).all(|(s, (f, _, _))| s.path == f.rel && s.sha256 == f.digest);
+        if same_files && manifest.settings == shared.settings {
+            info!(dossier = %dossier.id, "unchanged");
+            let pages = manifest.pages.len();
+            shared.outcomes.lock().expect("no panics while held").unchanged.push((dossier.id.clone(), pages));
+            shared.job.progress.dossier_done(&dossier.id, Outcome::Unchanged);
+            return Ok(());
+        }
+    }
+
+    let mut sources = Vec::with_capacity(files.len());
+    for (file, pages, mime) in &files {
+        let (object, put) = shared.store.put_hashed(&file.bytes, file.digest).await?;
+        shared.tally.count(&object, put);
+        sources.push(Source {
+            path: file.rel.clone(),
+            key: object.key,
+            sha256: file.digest,
+            bytes: object.bytes,
+            mime: (*mime).to_owned(),
+            pages: *pages,
+        });
+    }
+    let expected: usize = files.iter().map(|(_, pages, _)| pages).sum();
+    shared.job.progress.pages_found(expected as u64);
+    let start = Start {
+        seq,
+        id: dossier.id.clone(),
+        batch_name: batch_name.to_owned(),
+        batch_info,
+        metadata: dossier.metadata,
+        sources,
+        expected,
+        rejected: all_rejected,
+        replaces: current.map(|(digest, _)| digest),
+    };
+    let closed = || Error::Pipeline("the assembler stopped early".into());
+    done.send(ToAssembler::Start(Box::new(start))).await.map_err(|_| closed())?;
+
+    let mut number = 0;
+    for (file, pages, _) in files {
+        for page_in_file in 0..pages {
+            number += 1;
+            let key = cache_key(&shared.settings, &file.digest, page_in_file);
+            if let Some(page) = reuse(shared, &key).await {
+                shared.tally.reused.fetch_add(1, Ordering::Relaxed);
+                shared.job.progress.page_done();
+                let done_page = PageDone { seq, number, output: Ok(PageOutput::Reused(Box::new(page))) };
+                done.send(ToAssembler::Page(done_page)).await.map_err(|_| closed())?;
+                continue;
+            }
+            let job = PageJob { seq, number, source: file.clone(), page_in_file, pages_in_file: pages, cache_key: key };
+            jobs.send(job).await.map_err(|_| Error::Pipeline("the OCR workers stopped early".into()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A page result stored by an earlier run, if it is there and intact.
+async fn reuse(shared: &Shared, key: &Digest) -> Option<manifest::Page> {
+    let digest = shared.store.cache_get(key).await.ok()??;
+    shared.store.get_json(&digest).await.ok()
+}
+
+/// An OCR worker: takes jobs until the channel closes.
+fn worker(
+    mut engine: ocr::Engine,
+    jobs: &Mutex<mpsc::Receiver<PageJob>>,
+    done: &mpsc::Sender<ToAssembler>,
+    options: &Options,
+    progress: &dyn crate::Progress,
+) {
+    loop {
+        // The lock is held only while waiting for the next job.
+        let job = match jobs.lock() {
+            Ok(mut rx) => rx.blocking_recv(),
+            Err(_) => None,
+        };
+        let Some(job) = job else { return };
+        let path = job.source.rel.clone();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_page(&mut engine, &job, options)));
+        let output = match result {
+            Ok(Ok(fresh)) => Ok(PageOutput::Fresh(Box::new(fresh))),
+            Ok(Err(error)) => Err(error),
+            Err(panic) => {
+                let what = panic.downcast_ref::<&str>().map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(format!("internal error while reading the page: {what}"))
+            }
+        };
+        let output = output.map_err(|error| {
+            let page = if job.pages_in_file > 1 { format!(" (page {})", job.page_in_file + 1) } else { String::new() };
+            Rejection { path: format!("{path}{page}"), error }
+        });
+        progress.page_done();
+        if done.blocking_send(ToAssembler::Page(PageDone { seq: job.seq, number: job.number, output })).is_err() {
+            return;
+        }
+    }
+}
+
+/// Decode, preprocess, OCR and encode one page.
+fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Result<Fresh, String> {
+    let scan = ocr::decode_page(&job.source.bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
+    let dpi = scan.dpi.unwrap_or(options.default_dpi);
+    let page = ocr::preprocess(scan, dpi);
+    let recognition = if page.blank {
+        None
+    } else {
+        Some(engine.recognize(&page.grey, dpi.round() as u32).map_err(|e| e.to_string())?)
+    };
+    let image = pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
+    Ok(Fresh {
+        image,
+        recognition,
+        skew_degrees: (page.skew_degrees * 100.0).round() / 100.0,
+        rotation: page.rotation,
+        blank: page.blank,
+        source: PageSource { path: job.source.rel.clone(), sha256: job.source.digest, page: job.page_in_file },
+        cache_key: job.cache_key,
+    })
+}
+
+/// A dossier whose pages are arriving.
+struct Open {
+    start: Box<Start>,
+    pages: BTreeMap<usize, Result<PageOutput, Rejection>>,
+}
+
+/// Collects page results per dossier and stores each dossier once complete.
+async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> Result<()> {
+    let index = shared.job.index.clone();
+    let writer = Arc::new(Mutex::new(index.writer()?));
+    let mut open: HashMap<u64, Open> = HashMap::new();
+    let mut since_commit = 0;
+    let mut failure = None;
+    while let Some(message) = rx.recv().await {
+        let seq = match message {
+            ToAssembler::Start(start) => {
+                let seq = start.seq;
+                open.insert(seq, Open { start, pages: BTreeMap::new() });
+                seq
+            }
+            ToAssembler::Page(page) => {
+                if let Some(dossier) = open.get_mut(&page.seq) {
+                    dossier.pages.insert(page.number, page.output);
+                }
+                page.seq
+            }
+        };
+        let complete = open.get(&seq).is_some_and(|d| d.pages.len() == d.start.expected);
+        if !complete || failure.is_some() {
+            continue;
+        }
+        let dossier = open.remove(&seq).expect("checked above");
+        match store_dossier(&shared, dossier, &writer).await {
+            Ok(true) => since_commit += 1,
+            Ok(false) => {}
+            // Keep draining so that the workers and intake are not left blocked.
+            Err(e) => failure = Some(e),
+        }
+        if since_commit >= shared.job.options.commit_every {
+            since_commit = 0;
+            let writer = writer.clone();
+            shared.cpu.run(move || writer.lock().expect("no panics while held").commit()).await?;
+        }
+    }
+    let commit = {
+        let writer = writer.clone();
+        shared.cpu.run(move || writer.lock().expect("no panics while held").commit()).await
+    };
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    commit?;
+    index.reload()?;
+    Ok(())
+}
+
+/// Stores a complete dossier: page objects, PDF, text, manifest (the commit point), ledger, index.
+/// Returns whether a manifest was written.
+async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<index::Writer>>) -> Result<bool> {
+    let Open { start, pages } = dossier;
+    let span = info_span!("dossier", dossier = %start.id);
+    let _enter = span.enter();
+    let mut rejected = start.rejected.clone();
+    let mut records: Vec<manifest::Page> = Vec::new();
+    let mut pdf_pages: Vec<(pdf::PageImage, Vec<pdf::Word>)> = Vec::new();
+    let mut fresh_keys = Vec::new();
+    for (_, output) in pages {
+        let number = records.len() + 1;
+        match output {
+            Err(rejection) => {
+                let rejection = Rejection { path: format!("{}/{}", start.batch_name, rejection.path), error: rejection.error };
+                record_page_rejection(shared, &start.batch_name, &mut rejected, rejection).await?;
+            }
+            Ok(PageOutput::Fresh(fresh)) => {
+                let Fresh { image, recognition, skew_degrees, rotation, blank, source, cache_key } = *fresh;
+                shared.tally.read.fetch_add(1, Ordering::Relaxed);
+                let image_ref = shared.put(image.bytes.clone()).await?;
+                let words_ref = match &recognition {
+                    Some(r) => Some(shared.put(serde_json::to_vec(r).expect("plain data serialises")).await?),
+                    None => None,
+                };
+                let recognition = recognition.unwrap_or_default();
+                let page = manifest::Page {
+                    number,
+                    source,
+                    image: image_ref,
+                    width: image.width,
+                    height: image.height,
+                    dpi: image.dpi,
+                    words: words_ref,
+                    skew_degrees,
+                    rotation,
+                    blank,
+                    confidence: (recognition.confidence * 10.0).round() / 10.0,
+                    text: recognition.text.clone(),
+                };
+                fresh_keys.push((cache_key, page.clone()));
+                pdf_pages.push((image, pdf_words(&recognition)));
+                records.push(page);
+            }
+            Ok(PageOutput::Reused(page)) => {
+                let mut page = *page;
+                page.number = number;
+                match reload_page(shared, &page).await {
+                    Ok(loaded) => pdf_pages.push(loaded),
+                    Err(e) => {
+                        let path = format!("{}/{}", start.batch_name, page.source.path);
+                        let rejection = Rejection { path, error: e.to_string() };
+                        record_page_rejection(shared, &start.batch_name, &mut rejected, rejection).await?;
+                        continue;
+                    }
+                }
+                records.push(page);
+            }
+        }
+    }
+    if records.is_empty() {
+        let path = format!("{}/{}", start.batch_name, start.id);
+        shared.reject(Rejection { path, error: "no readable page: dossier not stored".into() });
+        shared.job.progress.dossier_done(&start.id, Outcome::NotStored);
+        return Ok(false);
+    }
+
+    let info = pdf::Info {
+        title: start.id.clone(),
+        subject: start.metadata.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        keywords: start.metadata.get("corps").and_then(Value::as_str).unwrap_or_default().to_owned(),
+    };
+    let pdf_bytes = shared
+        .cpu
+        .run(move || {
+            let mut builder = pdf::Builder::new();
+            for (image, words) in &pdf_pages {
+                builder.add_page(image, words)?;
+            }
+            builder.finish(&info)
+        })
+        .await
+        .map_err(|e| Error::Pipeline(format!("{}: PDF assembly failed: {e}", start.id)))?;
+    let pdf = shared.put(pdf_bytes).await?;
+    let text: String = records.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n\u{c}\n");
+    let text = shared.put(text.into_bytes()).await?;
+
+    let manifest = Manifest {
+        version: manifest::VERSION,
+        dossier: start.id.clone(),
+        stored_at: store::now_rfc3339(),
+        batch: (*start.batch_info).clone(),
+        metadata: start.metadata.clone(),
+        settings: shared.settings.clone(),
+        sources: start.sources.clone(),
+        pages: records,
+        pdf,
+        text,
+        rejected,
+        replaces: start.replaces,
+    };
+    let manifest_ref = shared.put(serde_json::to_vec_pretty(&manifest).expect("plain data serialises")).await?;
+    // The commit point: from here on the dossier is stored.
+    shared.store.set_dossier_ref(&start.id, &manifest_ref.sha256).await?;
+    shared
+        .store
+        .append(Event::DossierStored {
+            dossier: start.id.clone(),
+            manifest: manifest_ref.sha256,
+            previous: start.replaces,
+            objects: manifest_objects(&manifest),
+        })
+        .await?;
+    for (key, page) in fresh_keys {
+        let record = shared.put(serde_json::to_vec(&page).expect("plain data serialises")).await?;
+        shared.store.cache_set(&key, &record.sha256).await?;
+    }
+    let docs: Vec<index::PageDoc> =
+        manifest.pages.iter().map(|p| index::PageDoc { page: p.number as u64, text: p.text.clone() }).collect();
+    let (writer, id, hex) = (writer.clone(), start.id.clone(), manifest_ref.sha256.hex());
+    shared.cpu.run(move || writer.lock().expect("no panics while held").replace_dossier(&id, &hex, &docs)).await?;
+    info!(pages = manifest.pages.len(), manifest = %manifest_ref.sha256, "stored");
+    shared.outcomes.lock().expect("no panics while held").stored.push((start.id.clone(), manifest.pages.len()));
+    shared.job.progress.dossier_done(&start.id, Outcome::Stored);
+    Ok(true)
+}
+
+async fn record_page_rejection(
+    shared: &Shared,
+    batch: &str,
+    rejected: &mut Vec<Rejection>,
+    rejection: Rejection,
+) -> Result<()> {
+    rejected.push(rejection.clone());
+    record_rejection(shared, batch, rejection).await
+}
+
+/// Every object a manifest names (for the ledger record).
+fn manifest_objects(manifest: &Manifest) -> Vec<Digest> {
+    let mut out: Vec<Digest> = manifest.sources.iter().map(|s| s.sha256).collect();
+    for page in &manifest.pages {
+        out.push(page.image.sha256);
+        out.extend(page.words.as_ref().map(|w| w.sha256));
+    }
+    out.push(manifest.pdf.sha256);
+    out.push(manifest.text.sha256);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The page image and words of a reused page, from the store.
+async fn reload_page(shared: &Shared, page: &manifest::Page) -> Result<(pdf::PageImage, Vec<pdf::Word>)> {
+    let bytes = shared.store.get(&page.image.sha256).await?;
+    let kind = if bytes.starts_with(b"\x89PNG") {
+        pdf::ImageKind::Bilevel
+    } else if jpeg_is_grey(&bytes) {
+        pdf::ImageKind::JpegGrey
+    } else {
+        pdf::ImageKind::JpegRgb
+    };
+    let image = pdf::PageImage { kind, bytes, width: page.width, height: page.height, dpi: page.dpi };
+    let words = match &page.words {
+        Some(object) => pdf_words(&shared.store.get_json::<Recognition>(&object.sha256).await?),
+        None => Vec::new(),
+    };
+    Ok((image, words))
+}
+
+/// Whether a baseline JPEG has one component (grey), from its SOF0 header.
+fn jpeg_is_grey(bytes: &[u8]) -> bool {
+    bytes.windows(2).position(|w| w == [0xFF, 0xC0]).and_then(|i| bytes.get(i + 9)).is_some_and(|&n| n == 1)
+}
+
+fn pdf_words(recognition: &Recognition) -> Vec<pdf::Word> {
+    recognition
+        .words
+        .iter()
+        .map(|w| pdf::Word { text: w.text.clone(), bbox: w.bbox, line: w.line })
+        .collect()
+}
