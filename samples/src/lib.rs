@@ -139,7 +139,11 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
                 blur: rng.below(2) == 0,
                 specks: 40 + rng.below(80) as u32,
             };
-            let (image, text) = render::render(doc, family, &style, &mut rng);
+            let (mut image, text) = render::render(doc, family, &style, &mut rng);
+            // Medical certificates come from a black-and-white scanner: pure black and white pixels.
+            if doc.kind == "medical-certificate" {
+                image.pixels_mut().for_each(|p| p[0] = if p[0] < 140 { 0 } else { 255 });
+            }
             let kind = [Kind::Png, Kind::Jpeg, Kind::Tiff][(n as usize + i) % 3];
             let with_back = options.blank_backs && doc.kind == "birth-certificate";
             let mut images = vec![image];
