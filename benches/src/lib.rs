@@ -15,5 +15,10 @@ pub fn sample_file(rel: &str) -> Vec<u8> {
 
 /// A decoded sample page: a full 300-dpi A4 application letter skewed 6.5 degrees.
 pub fn skewed_page() -> ocr::Scan {
-    ocr::decode_page(&sample_file("INT-2026-00002/001.jpg"), 0, &ocr::Limits::default()).expect("sample decodes")
+    ocr::decode_page(
+        &sample_file("INT-2026-00002/001.jpg"),
+        0,
+        &ocr::Limits::default(),
+    )
+    .expect("sample decodes")
 }

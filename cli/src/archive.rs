@@ -28,7 +28,8 @@ impl Archive {
     /// Opens (creating if needed) the archive named by the global options.
     pub fn open(global: &Global) -> Result<Archive> {
         let root = global.archive.clone();
-        std::fs::create_dir_all(&root).with_context(|| format!("creating archive folder {}", root.display()))?;
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("creating archive folder {}", root.display()))?;
         let config_path = root.join("archive.toml");
         let remembered = read_config(&config_path)?;
         let store_url = match (&global.store, &remembered) {
@@ -39,24 +40,37 @@ impl Archive {
         let store = match store_url.as_str() {
             "local" => store::Store::local(&root),
             url if url.starts_with("s3://") => {
-                bail!("the S3 store ({url}) is not available in this build yet; use the embedded store")
+                bail!(
+                    "the S3 store ({url}) is not available in this build yet; use the embedded store"
+                )
             }
-            other => bail!("unknown store '{other}': use s3://BUCKET[/PREFIX], or leave --store out"),
+            other => {
+                bail!("unknown store '{other}': use s3://BUCKET[/PREFIX], or leave --store out")
+            }
         };
         if remembered.as_ref().map(|c| c.store.as_str()) != Some(store_url.as_str()) {
-            let config = Config { version: 1, store: store_url };
+            let config = Config {
+                version: 1,
+                store: store_url,
+            };
             std::fs::write(&config_path, toml::to_string(&config)?)
                 .with_context(|| format!("writing {}", config_path.display()))?;
         }
         let index = index::Index::open_or_create(&root.join("index"))
             .with_context(|| format!("opening the index in {}", root.join("index").display()))?;
-        Ok(Archive { root, store, index: Arc::new(index) })
+        Ok(Archive {
+            root,
+            store,
+            index: Arc::new(index),
+        })
     }
 }
 
 fn read_config(path: &Path) -> Result<Option<Config>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?)),
+        Ok(text) => Ok(Some(
+            toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }

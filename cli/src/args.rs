@@ -26,7 +26,12 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct Global {
     /// The archive folder: local index and, with the embedded store, the objects.
-    #[arg(long, global = true, env = "DOSSIER_ARCHIVE", default_value = "archive")]
+    #[arg(
+        long,
+        global = true,
+        env = "DOSSIER_ARCHIVE",
+        default_value = "archive"
+    )]
     pub archive: PathBuf,
     /// Keep objects in S3-compatible storage (s3://BUCKET[/PREFIX]) instead of the archive folder.
     #[arg(long, global = true, env = "DOSSIER_STORE")]

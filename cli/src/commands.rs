@@ -20,7 +20,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
 }
 
 async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
-    let mut options = ingest::Options { lang: args.lang, ..ingest::Options::default() };
+    let mut options = ingest::Options {
+        lang: args.lang,
+        ..ingest::Options::default()
+    };
     if let Some(workers) = args.workers {
         options.workers = workers.max(1);
     }
@@ -69,11 +72,18 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
             }
         }
     }
-    Ok(if report.rejected.is_empty() { exit::OK } else { exit::REJECTED })
+    Ok(if report.rejected.is_empty() {
+        exit::OK
+    } else {
+        exit::REJECTED
+    })
 }
 
 fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
-    let options = index::SearchOptions { dossier: args.dossier, limit: args.limit };
+    let options = index::SearchOptions {
+        dossier: args.dossier,
+        limit: args.limit,
+    };
     let results = archive.index.search(&args.query, &options)?;
     if json {
         output::json(&results)?;
@@ -82,10 +92,17 @@ fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
     match results.total {
         0 => println!("No page matches \"{}\".", args.query),
         1 => println!("1 page matches \"{}\":", args.query),
-        n => println!("{n} pages match \"{}\" (best {} shown):", args.query, results.hits.len()),
+        n => println!(
+            "{n} pages match \"{}\" (best {} shown):",
+            args.query,
+            results.hits.len()
+        ),
     }
     for hit in &results.hits {
-        println!("{}  page {}  (score {:.2})", hit.dossier, hit.page, hit.score);
+        println!(
+            "{}  page {}  (score {:.2})",
+            hit.dossier, hit.page, hit.score
+        );
         println!("    {}", output::snippet(&hit.snippet));
     }
     Ok(exit::OK)
@@ -93,7 +110,11 @@ fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
 
 async fn show(archive: &Archive, args: ShowArgs, json: bool) -> Result<u8> {
     let Some((digest, manifest)) = archive.store.manifest(&args.dossier).await? else {
-        eprintln!("error: no dossier '{}' in {}", args.dossier, archive.root.display());
+        eprintln!(
+            "error: no dossier '{}' in {}",
+            args.dossier,
+            archive.root.display()
+        );
         return Ok(exit::NOT_FOUND);
     };
     if json {
@@ -102,19 +123,45 @@ async fn show(archive: &Archive, args: ShowArgs, json: bool) -> Result<u8> {
         output::json(&value)?;
         return Ok(exit::OK);
     }
-    println!("Dossier {}  (manifest {digest}, stored {})", manifest.dossier, manifest.stored_at);
+    println!(
+        "Dossier {}  (manifest {digest}, stored {})",
+        manifest.dossier, manifest.stored_at
+    );
     for (key, value) in &manifest.metadata {
-        println!("  {key}: {}", value.as_str().map_or_else(|| value.to_string(), str::to_owned));
+        println!(
+            "  {key}: {}",
+            value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned)
+        );
     }
-    println!("PDF {}  {}  sha256 {}", manifest.pdf.key, output::bytes(manifest.pdf.bytes), manifest.pdf.sha256);
+    println!(
+        "PDF {}  {}  sha256 {}",
+        manifest.pdf.key,
+        output::bytes(manifest.pdf.bytes),
+        manifest.pdf.sha256
+    );
     for page in &manifest.pages {
-        let first_line = page.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let first_line = page
+            .text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         let state = if page.blank {
             "blank".to_owned()
         } else {
-            format!("skew {:+.2}°  conf {:.0}", page.skew_degrees, page.confidence)
+            format!(
+                "skew {:+.2}°  conf {:.0}",
+                page.skew_degrees, page.confidence
+            )
         };
-        println!("  {:>3}  {:<28} {:<22} {}", page.number, page_source(page), state, first_line);
+        println!(
+            "  {:>3}  {:<28} {:<22} {}",
+            page.number,
+            page_source(page),
+            state,
+            first_line
+        );
     }
     for rejection in &manifest.rejected {
         println!("  rejected {}: {}", rejection.path, rejection.error);
@@ -136,11 +183,16 @@ async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
     let mut dossiers = 0;
     let mut pages = 0;
     for id in archive.store.dossiers().await? {
-        let Some((digest, manifest)) = archive.store.manifest(&id).await? else { continue };
+        let Some((digest, manifest)) = archive.store.manifest(&id).await? else {
+            continue;
+        };
         let docs: Vec<index::PageDoc> = manifest
             .pages
             .iter()
-            .map(|p| index::PageDoc { page: p.number as u64, text: p.text.clone() })
+            .map(|p| index::PageDoc {
+                page: p.number as u64,
+                text: p.text.clone(),
+            })
             .collect();
         writer.replace_dossier(&id, &digest.hex(), &docs)?;
         dossiers += 1;

@@ -36,7 +36,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -59,9 +62,13 @@ fn reexec_single_threaded_omp() {
     if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else { return };
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
     let mut command = std::process::Command::new(exe);
-    command.args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1");
+    command
+        .args(std::env::args_os().skip(1))
+        .env("OMP_THREAD_LIMIT", "1");
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

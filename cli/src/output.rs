@@ -13,7 +13,11 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 /// A snippet for a terminal: `<b>` becomes bold (or `*…*` when not a terminal),
 /// HTML entities are decoded, lines are joined.
 pub fn snippet(html: &str) -> String {
-    let (on, off) = if std::io::stdout().is_terminal() { ("\x1b[1m", "\x1b[0m") } else { ("*", "*") };
+    let (on, off) = if std::io::stdout().is_terminal() {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("*", "*")
+    };
     let text = html
         .replace("<b>", on)
         .replace("</b>", off)

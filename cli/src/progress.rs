@@ -15,8 +15,10 @@ impl Bar {
         let bar = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} pages  {msg}")
-                    .expect("the template is valid"),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} pages  {msg}",
+                )
+                .expect("the template is valid"),
             );
             bar
         } else {

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -31,13 +34,25 @@ fn every_rust_file_opens_with_a_doc_line() {
         .filter(|f| !std::fs::read_to_string(f).unwrap().starts_with("//!"))
         .map(|f| f.strip_prefix(root()).unwrap().display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a //! first line: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a //! first line: {missing:?}"
+    );
 }
 
 /// `cargo tree -i CRATE -p PACKAGE` succeeds exactly when PACKAGE depends on CRATE.
 fn depends_on(package: &str, krate: &str) -> bool {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "-e", "normal", "-p", package, "-i", krate])
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "-p",
+            package,
+            "-i",
+            krate,
+        ])
         .current_dir(root())
         .output()
         .unwrap();
@@ -48,12 +63,27 @@ fn depends_on(package: &str, krate: &str) -> bool {
 fn layers_do_not_reach_up() {
     // The pixel and PDF crates are synchronous and know nothing of storage.
     for package in ["dossier-ocr", "dossier-pdf", "dossier-index"] {
-        assert!(!depends_on(package, "tokio"), "{package} must not depend on tokio");
-        assert!(!depends_on(package, "dossier-store"), "{package} must not depend on the store");
+        assert!(
+            !depends_on(package, "tokio"),
+            "{package} must not depend on tokio"
+        );
+        assert!(
+            !depends_on(package, "dossier-store"),
+            "{package} must not depend on the store"
+        );
     }
-    assert!(!depends_on("dossier-pdf", "dossier-ocr"), "pdf must not know OCR engines");
-    assert!(!depends_on("dossier-store", "image"), "the store must not know images");
-    assert!(!depends_on("dossier-store", "dossier-ocr"), "the store must not know OCR");
+    assert!(
+        !depends_on("dossier-pdf", "dossier-ocr"),
+        "pdf must not know OCR engines"
+    );
+    assert!(
+        !depends_on("dossier-store", "image"),
+        "the store must not know images"
+    );
+    assert!(
+        !depends_on("dossier-store", "dossier-ocr"),
+        "the store must not know OCR"
+    );
     // The check itself must be able to say yes.
     assert!(depends_on("dossier-ingest", "dossier-ocr"));
 }

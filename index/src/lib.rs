@@ -13,13 +13,17 @@ use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
 };
-use tantivy::{Index as TantivyIndex, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use tantivy::{
+    Index as TantivyIndex, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc,
+};
 
 /// What went wrong in the index.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +64,15 @@ fn schema() -> (Schema, Fields) {
     );
     let text = builder.add_text_field("text", text_options);
     let manifest = builder.add_text_field("manifest", STRING | STORED);
-    (builder.build(), Fields { dossier, page, text, manifest })
+    (
+        builder.build(),
+        Fields {
+            dossier,
+            page,
+            text,
+            manifest,
+        },
+    )
 }
 
 fn analyzer() -> TextAnalyzer {
@@ -105,7 +117,10 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { dossier: None, limit: 10 }
+        SearchOptions {
+            dossier: None,
+            limit: 10,
+        }
     }
 }
 
@@ -125,14 +140,24 @@ impl Index {
             .map_err(|e| Error::Tantivy(tantivy::TantivyError::from(e)))?;
         let index = TantivyIndex::open_or_create(directory, schema)?;
         index.tokenizers().register(TOKENIZER, analyzer());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Index { index, reader, fields })
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Index {
+            index,
+            reader,
+            fields,
+        })
     }
 
     /// The single writer of this index (tantivy allows one at a time).
     pub fn writer(&self) -> Result<Writer> {
         let writer = self.index.writer_with_num_threads(1, WRITER_HEAP)?;
-        Ok(Writer { writer, fields: self.fields })
+        Ok(Writer {
+            writer,
+            fields: self.fields,
+        })
     }
 
     /// Sees what the last commit wrote.
@@ -168,17 +193,30 @@ impl Index {
             ])),
             None => text_query.box_clone(),
         };
-        let (total, top) =
-            searcher.search(&query, &(Count, TopDocs::with_limit(options.limit.max(1)).order_by_score()))?;
+        let (total, top) = searcher.search(
+            &query,
+            &(
+                Count,
+                TopDocs::with_limit(options.limit.max(1)).order_by_score(),
+            ),
+        )?;
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, self.fields.text)?;
         snippets.set_max_num_chars(160);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let text_of = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             hits.push(Hit {
                 dossier: text_of(self.fields.dossier),
-                page: doc.get_first(self.fields.page).and_then(|v| v.as_u64()).unwrap_or(0),
+                page: doc
+                    .get_first(self.fields.page)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
                 score,
                 snippet: snippets.snippet_from_doc(&doc).to_html(),
             });
@@ -195,8 +233,14 @@ pub struct Writer {
 
 impl Writer {
     /// Replaces whatever the index holds for `dossier` with these pages.
-    pub fn replace_dossier(&mut self, dossier: &str, manifest: &str, pages: &[PageDoc]) -> Result<()> {
-        self.writer.delete_term(Term::from_field_text(self.fields.dossier, dossier));
+    pub fn replace_dossier(
+        &mut self,
+        dossier: &str,
+        manifest: &str,
+        pages: &[PageDoc],
+    ) -> Result<()> {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.dossier, dossier));
         for page in pages {
             self.writer.add_document(doc!(
                 self.fields.dossier => dossier,
@@ -230,7 +274,16 @@ mod tests {
         let index = Index::open_or_create(dir.path()).unwrap();
         let mut writer = index.writer().unwrap();
         for (dossier, page, text) in pages {
-            writer.replace_dossier(dossier, "m", &[PageDoc { page: *page, text: text.to_string() }]).unwrap();
+            writer
+                .replace_dossier(
+                    dossier,
+                    "m",
+                    &[PageDoc {
+                        page: *page,
+                        text: text.to_string(),
+                    }],
+                )
+                .unwrap();
         }
         writer.commit().unwrap();
         index.reload().unwrap();
@@ -239,41 +292,87 @@ mod tests {
 
     #[test]
     fn accents_and_inflections_do_not_matter() {
-        let (_dir, index) = index_with(&[("INT-1", 1, "Demande d'intégration dans la Fonction publique")]);
-        for query in ["integration", "intégration", "INTEGRATIONS", "fonction publique"] {
+        let (_dir, index) = index_with(&[(
+            "INT-1",
+            1,
+            "Demande d'intégration dans la Fonction publique",
+        )]);
+        for query in [
+            "integration",
+            "intégration",
+            "INTEGRATIONS",
+            "fonction publique",
+        ] {
             let results = index.search(query, &SearchOptions::default()).unwrap();
             assert_eq!(results.total, 1, "{query}");
         }
-        assert_eq!(index.search("naissance", &SearchOptions::default()).unwrap().total, 0);
+        assert_eq!(
+            index
+                .search("naissance", &SearchOptions::default())
+                .unwrap()
+                .total,
+            0
+        );
     }
 
     #[test]
     fn snippets_highlight_the_match() {
         let (_dir, index) = index_with(&[("INT-1", 2, "Nom : NGONO\nPrénoms : Marie <script>")]);
-        let hit = &index.search("ngono", &SearchOptions::default()).unwrap().hits[0];
+        let hit = &index
+            .search("ngono", &SearchOptions::default())
+            .unwrap()
+            .hits[0];
         assert_eq!((hit.dossier.as_str(), hit.page), ("INT-1", 2));
         assert!(hit.snippet.contains("<b>NGONO</b>"), "{}", hit.snippet);
-        assert!(!hit.snippet.contains("<script>"), "snippets are escaped: {}", hit.snippet);
+        assert!(
+            !hit.snippet.contains("<script>"),
+            "snippets are escaped: {}",
+            hit.snippet
+        );
     }
 
     #[test]
     fn dossier_filter_and_replacement() {
-        let (_dir, index) = index_with(&[("INT-1", 1, "acte de naissance"), ("INT-2", 1, "acte de naissance")]);
-        let options = SearchOptions { dossier: Some("INT-2".into()), limit: 10 };
+        let (_dir, index) = index_with(&[
+            ("INT-1", 1, "acte de naissance"),
+            ("INT-2", 1, "acte de naissance"),
+        ]);
+        let options = SearchOptions {
+            dossier: Some("INT-2".into()),
+            limit: 10,
+        };
         let results = index.search("naissance", &options).unwrap();
         assert_eq!(results.total, 1);
         assert_eq!(results.hits[0].dossier, "INT-2");
         let mut writer = index.writer().unwrap();
-        writer.replace_dossier("INT-1", "m2", &[PageDoc { page: 1, text: "certificat médical".into() }]).unwrap();
+        writer
+            .replace_dossier(
+                "INT-1",
+                "m2",
+                &[PageDoc {
+                    page: 1,
+                    text: "certificat médical".into(),
+                }],
+            )
+            .unwrap();
         writer.commit().unwrap();
         index.reload().unwrap();
-        assert_eq!(index.search("naissance", &SearchOptions::default()).unwrap().total, 1);
+        assert_eq!(
+            index
+                .search("naissance", &SearchOptions::default())
+                .unwrap()
+                .total,
+            1
+        );
         assert_eq!(index.len(), 2);
     }
 
     #[test]
     fn bad_syntax_is_an_error_not_a_panic() {
         let (_dir, index) = index_with(&[("INT-1", 1, "x")]);
-        assert!(matches!(index.search("page:abc", &SearchOptions::default()), Err(Error::Query(_))));
+        assert!(matches!(
+            index.search("page:abc", &SearchOptions::default()),
+            Err(Error::Query(_))
+        ));
     }
 }

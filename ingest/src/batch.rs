@@ -57,13 +57,18 @@ pub struct BatchError {
 /// Whether `id` is a valid dossier identifier (INTERFACE.md).
 pub fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && id != "."
         && id != ".."
 }
 
 fn reject(batch: &str, rel: &str, error: impl Into<String>) -> Rejection {
-    Rejection { path: format!("{batch}/{rel}"), error: error.into() }
+    Rejection {
+        path: format!("{batch}/{rel}"),
+        error: error.into(),
+    }
 }
 
 /// What an entry turned out to be once links are resolved.
@@ -94,8 +99,14 @@ fn resolve(path: &Path, root: &Path) -> Result<Entry, String> {
     }
 }
 
-/// Entries of a folder, names in natural order; non-UTF-8 names are rejected.
-fn entries(dir: &Path) -> std::io::Result<(Vec<(String, PathBuf)>, Vec<String>)> {
+/// A folder's usable entries (name, path) in natural order, and its names that are not UTF-8.
+struct Entries {
+    named: Vec<(String, PathBuf)>,
+    not_utf8: Vec<String>,
+}
+
+/// Entries of a folder, hidden ones left out.
+fn entries(dir: &Path) -> std::io::Result<Entries> {
     let mut names = Vec::new();
     let mut bad = Vec::new();
     for entry in fs::read_dir(dir)? {
@@ -107,13 +118,18 @@ fn entries(dir: &Path) -> std::io::Result<(Vec<(String, PathBuf)>, Vec<String>)>
         }
     }
     names.sort_by(|a, b| natural::cmp(&a.0, &b.0));
-    Ok((names, bad))
+    Ok(Entries {
+        named: names,
+        not_utf8: bad,
+    })
 }
 
 /// Reads a TOML file into JSON values; datetimes become RFC 3339 strings.
 pub fn read_toml(path: &Path) -> Result<Map<String, Value>, String> {
     let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.message().to_owned())?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| e.message().to_owned())?;
     fn convert(value: toml::Value) -> Value {
         match value {
             toml::Value::String(s) => Value::String(s),
@@ -122,7 +138,9 @@ pub fn read_toml(path: &Path) -> Result<Map<String, Value>, String> {
             toml::Value::Boolean(b) => Value::Bool(b),
             toml::Value::Datetime(d) => Value::String(d.to_string()),
             toml::Value::Array(items) => Value::Array(items.into_iter().map(convert).collect()),
-            toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, convert(v))).collect()),
+            toml::Value::Table(t) => {
+                Value::Object(t.into_iter().map(|(k, v)| (k, convert(v))).collect())
+            }
         }
     }
     Ok(table.into_iter().map(|(k, v)| (k, convert(v))).collect())
@@ -130,16 +148,32 @@ pub fn read_toml(path: &Path) -> Result<Map<String, Value>, String> {
 
 /// Lists a batch folder.
 pub fn read(root: &Path) -> Result<Batch, BatchError> {
-    let fail = |reason: String| BatchError { path: root.display().to_string(), reason };
+    let fail = |reason: String| BatchError {
+        path: root.display().to_string(),
+        reason,
+    };
     let canonical = fs::canonicalize(root).map_err(|e| fail(e.to_string()))?;
     if !canonical.is_dir() {
         return Err(fail("not a folder".into()));
     }
-    let name = canonical.file_name().map_or_else(|| "batch".to_owned(), |n| n.to_string_lossy().into_owned());
-    let mut batch = Batch { name, root: canonical.clone(), info: Map::new(), dossiers: Vec::new(), rejected: Vec::new() };
-    let (top, bad) = entries(&canonical).map_err(|e| fail(e.to_string()))?;
+    let name = canonical
+        .file_name()
+        .map_or_else(|| "batch".to_owned(), |n| n.to_string_lossy().into_owned());
+    let mut batch = Batch {
+        name,
+        root: canonical.clone(),
+        info: Map::new(),
+        dossiers: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let Entries {
+        named: top,
+        not_utf8: bad,
+    } = entries(&canonical).map_err(|e| fail(e.to_string()))?;
     for raw in bad {
-        batch.rejected.push(reject(&batch.name, &raw, "name is not valid UTF-8"));
+        batch
+            .rejected
+            .push(reject(&batch.name, &raw, "name is not valid UTF-8"));
     }
     for (entry_name, path) in top {
         match resolve(&path, &canonical) {
@@ -163,35 +197,59 @@ pub fn read(root: &Path) -> Result<Batch, BatchError> {
 }
 
 fn read_dossier(batch: &str, root: &Path, id: String, dir: &Path) -> Dossier {
-    let mut dossier = Dossier { id, files: Vec::new(), metadata: Map::new(), rejected: Vec::new() };
-    let (names, bad) = match entries(dir) {
+    let mut dossier = Dossier {
+        id,
+        files: Vec::new(),
+        metadata: Map::new(),
+        rejected: Vec::new(),
+    };
+    let Entries {
+        named: names,
+        not_utf8: bad,
+    } = match entries(dir) {
         Ok(found) => found,
         Err(e) => {
-            dossier.rejected.push(reject(batch, &dossier.id, format!("cannot list: {e}")));
+            dossier
+                .rejected
+                .push(reject(batch, &dossier.id, format!("cannot list: {e}")));
             return dossier;
         }
     };
     for raw in bad {
         let rel = format!("{}/{raw}", dossier.id);
-        dossier.rejected.push(reject(batch, &rel, "name is not valid UTF-8"));
+        dossier
+            .rejected
+            .push(reject(batch, &rel, "name is not valid UTF-8"));
     }
     for (name, path) in names {
         let rel = format!("{}/{name}", dossier.id);
         match resolve(&path, root) {
             Err(reason) => dossier.rejected.push(reject(batch, &rel, reason)),
-            Ok(Entry::Dir(_)) => dossier.rejected.push(reject(batch, &rel, "folder inside a dossier; not read")),
+            Ok(Entry::Dir(_)) => {
+                dossier
+                    .rejected
+                    .push(reject(batch, &rel, "folder inside a dossier; not read"))
+            }
             Ok(Entry::File(..)) if name == "dossier.toml" => match read_toml(&path) {
                 Ok(metadata) => dossier.metadata = metadata,
-                Err(reason) => dossier.rejected.push(reject(batch, &rel, format!("invalid TOML: {reason}"))),
+                Err(reason) => {
+                    dossier
+                        .rejected
+                        .push(reject(batch, &rel, format!("invalid TOML: {reason}")))
+                }
             },
-            Ok(Entry::File(_, bytes)) if bytes > MAX_FILE_BYTES => {
-                dossier.rejected.push(reject(batch, &rel, format!("file of {bytes} bytes is larger than the 1 GiB limit")))
-            }
+            Ok(Entry::File(_, bytes)) if bytes > MAX_FILE_BYTES => dossier.rejected.push(reject(
+                batch,
+                &rel,
+                format!("file of {bytes} bytes is larger than the 1 GiB limit"),
+            )),
             Ok(Entry::File(target, _)) => dossier.files.push(PageFile { rel, path: target }),
         }
     }
     if dossier.files.is_empty() && dossier.rejected.is_empty() {
-        dossier.rejected.push(reject(batch, &dossier.id, "empty dossier: no page files"));
+        dossier
+            .rejected
+            .push(reject(batch, &dossier.id, "empty dossier: no page files"));
     }
     dossier
 }
@@ -219,10 +277,15 @@ mod tests {
         fs::write(root.join("INT-1/10.png"), b"x").unwrap();
         fs::write(root.join("INT-1/2.png"), b"x").unwrap();
         fs::write(root.join("INT-1/.hidden"), b"x").unwrap();
-        fs::write(root.join("INT-1/dossier.toml"), "name = \"NGONO Marie\"\nextra = 3\n").unwrap();
+        fs::write(
+            root.join("INT-1/dossier.toml"),
+            "name = \"NGONO Marie\"\nextra = 3\n",
+        )
+        .unwrap();
         fs::write(root.join("stray.png"), b"x").unwrap();
         fs::write(dir.path().join("outside.png"), b"x").unwrap();
-        std::os::unix::fs::symlink(dir.path().join("outside.png"), root.join("INT-1/3.png")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.png"), root.join("INT-1/3.png"))
+            .unwrap();
         let batch = read(&root).unwrap();
         assert_eq!(batch.name, "B");
         let ids: Vec<_> = batch.dossiers.iter().map(|d| d.id.as_str()).collect();
@@ -234,7 +297,11 @@ mod tests {
         assert_eq!(int1.metadata["extra"], 3);
         assert_eq!(int1.rejected[0].path, "B/INT-1/3.png");
         assert!(int1.rejected[0].error.contains("out of the batch"));
-        assert!(batch.dossiers[0].rejected[0].error.contains("empty dossier"));
+        assert!(
+            batch.dossiers[0].rejected[0]
+                .error
+                .contains("empty dossier")
+        );
         let top: Vec<_> = batch.rejected.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(top, ["B/bad name", "B/stray.png"]);
     }

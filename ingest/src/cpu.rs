@@ -14,7 +14,9 @@ pub struct Cpu {
 
 impl Cpu {
     pub fn new(max_in_flight: usize) -> Cpu {
-        Cpu { permits: Arc::new(Semaphore::new(max_in_flight.max(1))) }
+        Cpu {
+            permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
+        }
     }
 
     /// Runs `work` on the blocking pool once a permit is free.
@@ -23,7 +25,11 @@ impl Cpu {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         match tokio::task::spawn_blocking(work).await {
             Ok(value) => value,
             // A panic in CPU work is a bug: surface it where it happened.

@@ -98,7 +98,8 @@ impl Tally {
         match put {
             Put::Stored => {
                 self.stored.fetch_add(1, Ordering::Relaxed);
-                self.bytes.fetch_add(object.bytes as usize, Ordering::Relaxed);
+                self.bytes
+                    .fetch_add(object.bytes as usize, Ordering::Relaxed);
             }
             Put::Existed => {
                 self.existing.fetch_add(1, Ordering::Relaxed);
@@ -127,7 +128,11 @@ struct Shared {
 impl Shared {
     fn reject(&self, rejection: Rejection) {
         warn!(path = %rejection.path, error = %rejection.error, "rejected");
-        self.outcomes.lock().expect("no panics while held").rejected.push(rejection);
+        self.outcomes
+            .lock()
+            .expect("no panics while held")
+            .rejected
+            .push(rejection);
     }
 
     async fn put(&self, bytes: Vec<u8>) -> Result<ObjectRef> {
@@ -150,7 +155,10 @@ pub async fn ingest(job: Job) -> Result<Report> {
     let shared = Arc::new(Shared {
         store: job.store.clone(),
         cpu: Cpu::new(workers),
-        settings: Settings { lang: options.lang.clone(), pipeline: crate::PIPELINE.into() },
+        settings: Settings {
+            lang: options.lang.clone(),
+            pipeline: crate::PIPELINE.into(),
+        },
         tally: Tally::default(),
         outcomes: Mutex::default(),
         job,
@@ -161,19 +169,27 @@ pub async fn ingest(job: Job) -> Result<Report> {
     let job_rx = Arc::new(Mutex::new(job_rx));
     let mut threads = Vec::new();
     for (n, engine) in engines.into_iter().enumerate() {
-        let (rx, tx, options, progress) =
-            (job_rx.clone(), done_tx.clone(), options.clone(), shared.job.progress.clone());
+        let (rx, tx, options, progress) = (
+            job_rx.clone(),
+            done_tx.clone(),
+            options.clone(),
+            shared.job.progress.clone(),
+        );
         let spawned = std::thread::Builder::new()
             .name(format!("ocr-{n}"))
             .spawn(move || worker(engine, &rx, &tx, &options, progress.as_ref()));
-        threads.push(spawned.map_err(|e| Error::Pipeline(format!("cannot start an OCR worker: {e}")))?);
+        threads.push(
+            spawned.map_err(|e| Error::Pipeline(format!("cannot start an OCR worker: {e}")))?,
+        );
     }
     let assembler = tokio::spawn(assemble(shared.clone(), done_rx));
 
     let intake_result = intake(&shared, &job_tx, &done_tx).await;
     drop(job_tx);
     drop(done_tx);
-    let assembled = assembler.await.map_err(|e| Error::Pipeline(format!("assembler stopped: {e}")))?;
+    let assembled = assembler
+        .await
+        .map_err(|e| Error::Pipeline(format!("assembler stopped: {e}")))?;
     for thread in threads {
         let _ = thread.join();
     }
@@ -186,7 +202,11 @@ pub async fn ingest(job: Job) -> Result<Report> {
     stored.sort();
     Ok(Report {
         dossiers: stored.len() + outcomes.unchanged.len(),
-        pages: stored.iter().chain(&outcomes.unchanged).map(|(_, n)| n).sum(),
+        pages: stored
+            .iter()
+            .chain(&outcomes.unchanged)
+            .map(|(_, n)| n)
+            .sum(),
         rejected: outcomes.rejected,
         seconds: (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
         stored: stored.into_iter().map(|(id, _)| id).collect(),
@@ -203,22 +223,40 @@ pub async fn ingest(job: Job) -> Result<Report> {
 
 /// The key under which a page's result is cached: its source, its place in it, and the settings.
 fn cache_key(settings: &Settings, source: &Digest, page_in_file: usize) -> Digest {
-    sha256(format!("{}\n{}\n{}\n{}", settings.pipeline, settings.lang, source.hex(), page_in_file).as_bytes())
+    sha256(
+        format!(
+            "{}\n{}\n{}\n{}",
+            settings.pipeline,
+            settings.lang,
+            source.hex(),
+            page_in_file
+        )
+        .as_bytes(),
+    )
 }
 
 /// Walks the batches and feeds the workers, one dossier at a time.
-async fn intake(shared: &Arc<Shared>, jobs: &mpsc::Sender<PageJob>, done: &mpsc::Sender<ToAssembler>) -> Result<()> {
+async fn intake(
+    shared: &Arc<Shared>,
+    jobs: &mpsc::Sender<PageJob>,
+    done: &mpsc::Sender<ToAssembler>,
+) -> Result<()> {
     let mut seq = 0u64;
     for root in shared.job.batches.clone() {
-        let listing = match shared.cpu.run({
-            let root = root.clone();
-            move || batch::read(&root)
-        })
-        .await
+        let listing = match shared
+            .cpu
+            .run({
+                let root = root.clone();
+                move || batch::read(&root)
+            })
+            .await
         {
             Ok(listing) => listing,
             Err(e) => {
-                shared.reject(Rejection { path: root.display().to_string(), error: e.reason });
+                shared.reject(Rejection {
+                    path: root.display().to_string(),
+                    error: e.reason,
+                });
                 continue;
             }
         };
@@ -237,7 +275,16 @@ async fn intake(shared: &Arc<Shared>, jobs: &mpsc::Sender<PageJob>, done: &mpsc:
             if dossier.files.is_empty() {
                 continue;
             }
-            intake_dossier(shared, seq, &listing.name, dossier, batch_info.clone(), jobs, done).await?;
+            intake_dossier(
+                shared,
+                seq,
+                &listing.name,
+                dossier,
+                batch_info.clone(),
+                jobs,
+                done,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -246,7 +293,11 @@ async fn intake(shared: &Arc<Shared>, jobs: &mpsc::Sender<PageJob>, done: &mpsc:
 async fn record_rejection(shared: &Shared, batch: &str, rejection: Rejection) -> Result<()> {
     shared
         .store
-        .append(Event::Rejected { batch: batch.to_owned(), path: rejection.path.clone(), error: rejection.error.clone() })
+        .append(Event::Rejected {
+            batch: batch.to_owned(),
+            path: rejection.path.clone(),
+            error: rejection.error.clone(),
+        })
         .await?;
     shared.reject(rejection);
     Ok(())
@@ -269,7 +320,10 @@ async fn intake_dossier(
         let bytes = match tokio::fs::read(path).await {
             Ok(bytes) => bytes,
             Err(e) => {
-                rejected.push(Rejection { path: format!("{batch_name}/{rel}"), error: format!("cannot read: {e}") });
+                rejected.push(Rejection {
+                    path: format!("{batch_name}/{rel}"),
+                    error: format!("cannot read: {e}"),
+                });
                 continue;
             }
         };
@@ -278,7 +332,8 @@ async fn intake_dossier(
             .run(move || {
                 let digest = sha256(&bytes);
                 let counted = ocr::page_count(&bytes, &limits).map(|n| {
-                    let mime = ocr::decode::Format::sniff(&bytes).map_or("application/octet-stream", |f| f.mime());
+                    let mime = ocr::decode::Format::sniff(&bytes)
+                        .map_or("application/octet-stream", |f| f.mime());
                     (n, mime)
                 });
                 (bytes, digest, counted)
@@ -286,9 +341,20 @@ async fn intake_dossier(
             .await;
         match counted {
             Ok((pages, mime)) => {
-                files.push((Arc::new(SourceFile { rel: rel.clone(), bytes, digest }), pages, mime));
+                files.push((
+                    Arc::new(SourceFile {
+                        rel: rel.clone(),
+                        bytes,
+                        digest,
+                    }),
+                    pages,
+                    mime,
+                ));
             }
-            Err(e) => rejected.push(Rejection { path: format!("{batch_name}/{rel}"), error: e.to_string() }),
+            Err(e) => rejected.push(Rejection {
+                path: format!("{batch_name}/{rel}"),
+                error: e.to_string(),
+            }),
         }
     }
     for rejection in &rejected {
@@ -297,7 +363,10 @@ async fn intake_dossier(
     let mut all_rejected = dossier.rejected.clone();
     all_rejected.extend(rejected);
     if files.is_empty() {
-        shared.job.progress.dossier_done(&dossier.id, Outcome::NotStored);
+        shared
+            .job
+            .progress
+            .dossier_done(&dossier.id, Outcome::NotStored);
         return Ok(());
     }
 
@@ -305,12 +374,24 @@ async fn intake_dossier(
     let current = shared.store.manifest(&dossier.id).await?;
     if let Some((_, manifest)) = &current {
         let same_files = manifest.sources.len() == files.len()
-            && manifest.sources.iter().zip(&files).all(|(s, (f, _, _))| s.path == f.rel && s.sha256 == f.digest);
+            && manifest
+                .sources
+                .iter()
+                .zip(&files)
+                .all(|(s, (f, _, _))| s.path == f.rel && s.sha256 == f.digest);
         if same_files && manifest.settings == shared.settings {
             info!(dossier = %dossier.id, "unchanged");
             let pages = manifest.pages.len();
-            shared.outcomes.lock().expect("no panics while held").unchanged.push((dossier.id.clone(), pages));
-            shared.job.progress.dossier_done(&dossier.id, Outcome::Unchanged);
+            shared
+                .outcomes
+                .lock()
+                .expect("no panics while held")
+                .unchanged
+                .push((dossier.id.clone(), pages));
+            shared
+                .job
+                .progress
+                .dossier_done(&dossier.id, Outcome::Unchanged);
             return Ok(());
         }
     }
@@ -342,7 +423,9 @@ async fn intake_dossier(
         replaces: current.map(|(digest, _)| digest),
     };
     let closed = || Error::Pipeline("the assembler stopped early".into());
-    done.send(ToAssembler::Start(Box::new(start))).await.map_err(|_| closed())?;
+    done.send(ToAssembler::Start(Box::new(start)))
+        .await
+        .map_err(|_| closed())?;
 
     let mut number = 0;
     for (file, pages, _) in files {
@@ -352,12 +435,27 @@ async fn intake_dossier(
             if let Some(page) = reuse(shared, &key).await {
                 shared.tally.reused.fetch_add(1, Ordering::Relaxed);
                 shared.job.progress.page_done();
-                let done_page = PageDone { seq, number, output: Ok(PageOutput::Reused(Box::new(page))) };
-                done.send(ToAssembler::Page(done_page)).await.map_err(|_| closed())?;
+                let done_page = PageDone {
+                    seq,
+                    number,
+                    output: Ok(PageOutput::Reused(Box::new(page))),
+                };
+                done.send(ToAssembler::Page(done_page))
+                    .await
+                    .map_err(|_| closed())?;
                 continue;
             }
-            let job = PageJob { seq, number, source: file.clone(), page_in_file, pages_in_file: pages, cache_key: key };
-            jobs.send(job).await.map_err(|_| Error::Pipeline("the OCR workers stopped early".into()))?;
+            let job = PageJob {
+                seq,
+                number,
+                source: file.clone(),
+                page_in_file,
+                pages_in_file: pages,
+                cache_key: key,
+            };
+            jobs.send(job)
+                .await
+                .map_err(|_| Error::Pipeline("the OCR workers stopped early".into()))?;
         }
     }
     Ok(())
@@ -385,23 +483,41 @@ fn worker(
         };
         let Some(job) = job else { return };
         let path = job.source.rel.clone();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_page(&mut engine, &job, options)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_page(&mut engine, &job, options)
+        }));
         let output = match result {
             Ok(Ok(fresh)) => Ok(PageOutput::Fresh(Box::new(fresh))),
             Ok(Err(error)) => Err(error),
             Err(panic) => {
-                let what = panic.downcast_ref::<&str>().map(|s| s.to_string())
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 Err(format!("internal error while reading the page: {what}"))
             }
         };
         let output = output.map_err(|error| {
-            let page = if job.pages_in_file > 1 { format!(" (page {})", job.page_in_file + 1) } else { String::new() };
-            Rejection { path: format!("{path}{page}"), error }
+            let page = if job.pages_in_file > 1 {
+                format!(" (page {})", job.page_in_file + 1)
+            } else {
+                String::new()
+            };
+            Rejection {
+                path: format!("{path}{page}"),
+                error,
+            }
         });
         progress.page_done();
-        if done.blocking_send(ToAssembler::Page(PageDone { seq: job.seq, number: job.number, output })).is_err() {
+        if done
+            .blocking_send(ToAssembler::Page(PageDone {
+                seq: job.seq,
+                number: job.number,
+                output,
+            }))
+            .is_err()
+        {
             return;
         }
     }
@@ -409,22 +525,32 @@ fn worker(
 
 /// Decode, preprocess, OCR and encode one page.
 fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Result<Fresh, String> {
-    let scan = ocr::decode_page(&job.source.bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
+    let scan = ocr::decode_page(&job.source.bytes, job.page_in_file, &options.limits)
+        .map_err(|e| e.to_string())?;
     let dpi = scan.dpi.unwrap_or(options.default_dpi);
     let page = ocr::preprocess(scan, dpi);
     let recognition = if page.blank {
         None
     } else {
-        Some(engine.recognize(&page.grey, dpi.round() as u32).map_err(|e| e.to_string())?)
+        Some(
+            engine
+                .recognize(&page.grey, dpi.round() as u32)
+                .map_err(|e| e.to_string())?,
+        )
     };
-    let image = pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
+    let image =
+        pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
     Ok(Fresh {
         image,
         recognition,
         skew_degrees: (page.skew_degrees * 100.0).round() / 100.0,
         rotation: page.rotation,
         blank: page.blank,
-        source: PageSource { path: job.source.rel.clone(), sha256: job.source.digest, page: job.page_in_file },
+        source: PageSource {
+            path: job.source.rel.clone(),
+            sha256: job.source.digest,
+            page: job.page_in_file,
+        },
         cache_key: job.cache_key,
     })
 }
@@ -446,7 +572,13 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
         let seq = match message {
             ToAssembler::Start(start) => {
                 let seq = start.seq;
-                open.insert(seq, Open { start, pages: BTreeMap::new() });
+                open.insert(
+                    seq,
+                    Open {
+                        start,
+                        pages: BTreeMap::new(),
+                    },
+                );
                 seq
             }
             ToAssembler::Page(page) => {
@@ -456,7 +588,9 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
                 page.seq
             }
         };
-        let complete = open.get(&seq).is_some_and(|d| d.pages.len() == d.start.expected);
+        let complete = open
+            .get(&seq)
+            .is_some_and(|d| d.pages.len() == d.start.expected);
         if !complete || failure.is_some() {
             continue;
         }
@@ -470,12 +604,18 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
         if since_commit >= shared.job.options.commit_every {
             since_commit = 0;
             let writer = writer.clone();
-            shared.cpu.run(move || writer.lock().expect("no panics while held").commit()).await?;
+            shared
+                .cpu
+                .run(move || writer.lock().expect("no panics while held").commit())
+                .await?;
         }
     }
     let commit = {
         let writer = writer.clone();
-        shared.cpu.run(move || writer.lock().expect("no panics while held").commit()).await
+        shared
+            .cpu
+            .run(move || writer.lock().expect("no panics while held").commit())
+            .await
     };
     if let Some(e) = failure {
         return Err(e);
@@ -487,7 +627,11 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
 
 /// Stores a complete dossier: page objects, PDF, text, manifest (the commit point), ledger, index.
 /// Returns whether a manifest was written.
-async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<index::Writer>>) -> Result<bool> {
+async fn store_dossier(
+    shared: &Arc<Shared>,
+    dossier: Open,
+    writer: &Arc<Mutex<index::Writer>>,
+) -> Result<bool> {
     let Open { start, pages } = dossier;
     let span = info_span!("dossier", dossier = %start.id);
     let _enter = span.enter();
@@ -499,15 +643,30 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<i
         let number = records.len() + 1;
         match output {
             Err(rejection) => {
-                let rejection = Rejection { path: format!("{}/{}", start.batch_name, rejection.path), error: rejection.error };
+                let rejection = Rejection {
+                    path: format!("{}/{}", start.batch_name, rejection.path),
+                    error: rejection.error,
+                };
                 record_page_rejection(shared, &start.batch_name, &mut rejected, rejection).await?;
             }
             Ok(PageOutput::Fresh(fresh)) => {
-                let Fresh { image, recognition, skew_degrees, rotation, blank, source, cache_key } = *fresh;
+                let Fresh {
+                    image,
+                    recognition,
+                    skew_degrees,
+                    rotation,
+                    blank,
+                    source,
+                    cache_key,
+                } = *fresh;
                 shared.tally.read.fetch_add(1, Ordering::Relaxed);
                 let image_ref = shared.put(image.bytes.clone()).await?;
                 let words_ref = match &recognition {
-                    Some(r) => Some(shared.put(serde_json::to_vec(r).expect("plain data serialises")).await?),
+                    Some(r) => Some(
+                        shared
+                            .put(serde_json::to_vec(r).expect("plain data serialises"))
+                            .await?,
+                    ),
                     None => None,
                 };
                 let recognition = recognition.unwrap_or_default();
@@ -536,8 +695,12 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<i
                     Ok(loaded) => pdf_pages.push(loaded),
                     Err(e) => {
                         let path = format!("{}/{}", start.batch_name, page.source.path);
-                        let rejection = Rejection { path, error: e.to_string() };
-                        record_page_rejection(shared, &start.batch_name, &mut rejected, rejection).await?;
+                        let rejection = Rejection {
+                            path,
+                            error: e.to_string(),
+                        };
+                        record_page_rejection(shared, &start.batch_name, &mut rejected, rejection)
+                            .await?;
                         continue;
                     }
                 }
@@ -547,15 +710,31 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<i
     }
     if records.is_empty() {
         let path = format!("{}/{}", start.batch_name, start.id);
-        shared.reject(Rejection { path, error: "no readable page: dossier not stored".into() });
-        shared.job.progress.dossier_done(&start.id, Outcome::NotStored);
+        shared.reject(Rejection {
+            path,
+            error: "no readable page: dossier not stored".into(),
+        });
+        shared
+            .job
+            .progress
+            .dossier_done(&start.id, Outcome::NotStored);
         return Ok(false);
     }
 
     let info = pdf::Info {
         title: start.id.clone(),
-        subject: start.metadata.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
-        keywords: start.metadata.get("corps").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        subject: start
+            .metadata
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        keywords: start
+            .metadata
+            .get("corps")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
     };
     let pdf_bytes = shared
         .cpu
@@ -569,7 +748,11 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<i
         .await
         .map_err(|e| Error::Pipeline(format!("{}: PDF assembly failed: {e}", start.id)))?;
     let pdf = shared.put(pdf_bytes).await?;
-    let text: String = records.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n\u{c}\n");
+    let text: String = records
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\u{c}\n");
     let text = shared.put(text.into_bytes()).await?;
 
     let manifest = Manifest {
@@ -586,9 +769,14 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<i
         rejected,
         replaces: start.replaces,
     };
-    let manifest_ref = shared.put(serde_json::to_vec_pretty(&manifest).expect("plain data serialises")).await?;
+    let manifest_ref = shared
+        .put(serde_json::to_vec_pretty(&manifest).expect("plain data serialises"))
+        .await?;
     // The commit point: from here on the dossier is stored.
-    shared.store.set_dossier_ref(&start.id, &manifest_ref.sha256).await?;
+    shared
+        .store
+        .set_dossier_ref(&start.id, &manifest_ref.sha256)
+        .await?;
     shared
         .store
         .append(Event::DossierStored {
@@ -599,15 +787,36 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open, writer: &Arc<Mutex<i
         })
         .await?;
     for (key, page) in fresh_keys {
-        let record = shared.put(serde_json::to_vec(&page).expect("plain data serialises")).await?;
+        let record = shared
+            .put(serde_json::to_vec(&page).expect("plain data serialises"))
+            .await?;
         shared.store.cache_set(&key, &record.sha256).await?;
     }
-    let docs: Vec<index::PageDoc> =
-        manifest.pages.iter().map(|p| index::PageDoc { page: p.number as u64, text: p.text.clone() }).collect();
+    let docs: Vec<index::PageDoc> = manifest
+        .pages
+        .iter()
+        .map(|p| index::PageDoc {
+            page: p.number as u64,
+            text: p.text.clone(),
+        })
+        .collect();
     let (writer, id, hex) = (writer.clone(), start.id.clone(), manifest_ref.sha256.hex());
-    shared.cpu.run(move || writer.lock().expect("no panics while held").replace_dossier(&id, &hex, &docs)).await?;
+    shared
+        .cpu
+        .run(move || {
+            writer
+                .lock()
+                .expect("no panics while held")
+                .replace_dossier(&id, &hex, &docs)
+        })
+        .await?;
     info!(pages = manifest.pages.len(), manifest = %manifest_ref.sha256, "stored");
-    shared.outcomes.lock().expect("no panics while held").stored.push((start.id.clone(), manifest.pages.len()));
+    shared
+        .outcomes
+        .lock()
+        .expect("no panics while held")
+        .stored
+        .push((start.id.clone(), manifest.pages.len()));
     shared.job.progress.dossier_done(&start.id, Outcome::Stored);
     Ok(true)
 }
@@ -637,7 +846,10 @@ fn manifest_objects(manifest: &Manifest) -> Vec<Digest> {
 }
 
 /// The page image and words of a reused page, from the store.
-async fn reload_page(shared: &Shared, page: &manifest::Page) -> Result<(pdf::PageImage, Vec<pdf::Word>)> {
+async fn reload_page(
+    shared: &Shared,
+    page: &manifest::Page,
+) -> Result<(pdf::PageImage, Vec<pdf::Word>)> {
     let bytes = shared.store.get(&page.image.sha256).await?;
     let kind = if bytes.starts_with(b"\x89PNG") {
         pdf::ImageKind::Bilevel
@@ -646,7 +858,13 @@ async fn reload_page(shared: &Shared, page: &manifest::Page) -> Result<(pdf::Pag
     } else {
         pdf::ImageKind::JpegRgb
     };
-    let image = pdf::PageImage { kind, bytes, width: page.width, height: page.height, dpi: page.dpi };
+    let image = pdf::PageImage {
+        kind,
+        bytes,
+        width: page.width,
+        height: page.height,
+        dpi: page.dpi,
+    };
     let words = match &page.words {
         Some(object) => pdf_words(&shared.store.get_json::<Recognition>(&object.sha256).await?),
         None => Vec::new(),
@@ -656,13 +874,21 @@ async fn reload_page(shared: &Shared, page: &manifest::Page) -> Result<(pdf::Pag
 
 /// Whether a baseline JPEG has one component (grey), from its SOF0 header.
 fn jpeg_is_grey(bytes: &[u8]) -> bool {
-    bytes.windows(2).position(|w| w == [0xFF, 0xC0]).and_then(|i| bytes.get(i + 9)).is_some_and(|&n| n == 1)
+    bytes
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .and_then(|i| bytes.get(i + 9))
+        .is_some_and(|&n| n == 1)
 }
 
 fn pdf_words(recognition: &Recognition) -> Vec<pdf::Word> {
     recognition
         .words
         .iter()
-        .map(|w| pdf::Word { text: w.text.clone(), bbox: w.bbox, line: w.line })
+        .map(|w| pdf::Word {
+            text: w.text.clone(),
+            bbox: w.bbox,
+            line: w.line,
+        })
         .collect()
 }

@@ -24,7 +24,12 @@ fn archive() -> Archive {
     let root = dir.path().to_path_buf();
     let store = Store::local(&root);
     let index = Arc::new(index::Index::open_or_create(&root.join("index")).unwrap());
-    Archive { _dir: dir, root, store, index }
+    Archive {
+        _dir: dir,
+        root,
+        store,
+        index,
+    }
 }
 
 async fn run(archive: &Archive, batches: &[&Path]) -> Report {
@@ -32,14 +37,23 @@ async fn run(archive: &Archive, batches: &[&Path]) -> Report {
         batches: batches.iter().map(|b| b.to_path_buf()).collect(),
         store: archive.store.clone(),
         index: archive.index.clone(),
-        options: Options { workers: 2, ..Options::default() },
+        options: Options {
+            workers: 2,
+            ..Options::default()
+        },
         progress: Arc::new(Quiet),
     };
     ingest(job).await.unwrap()
 }
 
 async fn manifest(archive: &Archive, id: &str) -> Manifest {
-    archive.store.manifest(id).await.unwrap().unwrap_or_else(|| panic!("{id} not stored")).1
+    archive
+        .store
+        .manifest(id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{id} not stored"))
+        .1
 }
 
 /// Total edit distance over total truth length, over every page of the truth.
@@ -88,9 +102,21 @@ async fn sample_batch_is_read_hashed_stored_and_searchable() {
         let manifest = manifest(&archive, &dossier.id).await;
         for (expected, page) in dossier.pages.iter().zip(&manifest.pages) {
             // Skew found and undone, blank versos recognised.
-            assert!((page.skew_degrees - expected.skew_degrees).abs() < 0.3, "{} p{}", dossier.id, page.number);
-            assert_eq!(page.blank, expected.blank, "{} p{}", dossier.id, page.number);
-            assert_eq!(page.source.path, format!("{}/{}", dossier.id, expected.file));
+            assert!(
+                (page.skew_degrees - expected.skew_degrees).abs() < 0.3,
+                "{} p{}",
+                dossier.id,
+                page.number
+            );
+            assert_eq!(
+                page.blank, expected.blank,
+                "{} p{}",
+                dossier.id, page.number
+            );
+            assert_eq!(
+                page.source.path,
+                format!("{}/{}", dossier.id, expected.file)
+            );
             assert_eq!(page.source.page, expected.page_in_file);
         }
         // Hashes: each source is the file on disk, byte for byte, and is stored.
@@ -101,20 +127,51 @@ async fn sample_batch_is_read_hashed_stored_and_searchable() {
         }
         // The PDF gives back the OCR text.
         let pdf = archive.store.get(&manifest.pdf.sha256).await.unwrap();
-        let all_text: String = manifest.pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+        let all_text: String = manifest
+            .pages
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         let extracted = pdftotext(&pdf);
-        assert!(cer::cer(&all_text, &extracted) < 0.01, "pdftotext of {}:\n{extracted}", dossier.id);
+        assert!(
+            cer::cer(&all_text, &extracted) < 0.01,
+            "pdftotext of {}:\n{extracted}",
+            dossier.id
+        );
         // Search finds the candidate by name, accents folded.
-        let name = manifest.metadata["name"].as_str().unwrap().split(' ').next().unwrap().to_lowercase();
-        let options = index::SearchOptions { dossier: Some(dossier.id.clone()), limit: 10 };
+        let name = manifest.metadata["name"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_lowercase();
+        let options = index::SearchOptions {
+            dossier: Some(dossier.id.clone()),
+            limit: 10,
+        };
         let results = archive.index.search(&name, &options).unwrap();
         assert!(results.total >= 1, "{name} in {}", dossier.id);
     }
-    let results = archive.index.search("\"centre d'etat civil\"", &Default::default()).unwrap();
-    assert_eq!(results.total, truth.dossiers.len(), "one birth certificate per dossier");
+    let results = archive
+        .index
+        .search("\"centre d'etat civil\"", &Default::default())
+        .unwrap();
+    assert_eq!(
+        results.total,
+        truth.dossiers.len(),
+        "one birth certificate per dossier"
+    );
     assert!(results.hits[0].snippet.contains("<b>"));
-    let results = archive.index.search("integration", &Default::default()).unwrap();
-    assert!(results.total >= truth.dossiers.len(), "integration finds intégration");
+    let results = archive
+        .index
+        .search("integration", &Default::default())
+        .unwrap();
+    assert!(
+        results.total >= truth.dossiers.len(),
+        "integration finds intégration"
+    );
 
     // Every object in the store hashes to its name.
     for key in archive.store.backend().list().await.unwrap() {
@@ -137,7 +194,10 @@ async fn running_a_batch_again_stores_nothing_twice() {
     assert_eq!(again.unchanged.len(), first.stored.len());
     assert_eq!((again.objects.stored, again.pages_read), (0, 0));
     assert_eq!(again.dossiers, first.dossiers);
-    assert_eq!(archive.store.backend().list().await.unwrap().len(), objects_before);
+    assert_eq!(
+        archive.store.backend().list().await.unwrap().len(),
+        objects_before
+    );
     assert_eq!(archive.store.ledger().await.unwrap().len(), ledger_before);
 }
 
@@ -146,21 +206,50 @@ async fn a_page_added_to_a_dossier_is_the_only_page_read_again() {
     let archive = archive();
     let work = tempfile::tempdir().unwrap();
     let batch = work.path().join("B");
-    copy_dir(&samples_dir().join("batch/INT-2026-00002"), &batch.join("INT-2026-00002"));
+    copy_dir(
+        &samples_dir().join("batch/INT-2026-00002"),
+        &batch.join("INT-2026-00002"),
+    );
     let first = run(&archive, &[&batch]).await;
     let before = manifest(&archive, "INT-2026-00002").await;
-    std::fs::copy(samples_dir().join("batch/INT-2026-00001/001.png"), batch.join("INT-2026-00002/009.png")).unwrap();
+    std::fs::copy(
+        samples_dir().join("batch/INT-2026-00001/001.png"),
+        batch.join("INT-2026-00002/009.png"),
+    )
+    .unwrap();
 
     let again = run(&archive, &[&batch]).await;
     assert_eq!(again.stored, ["INT-2026-00002"]);
-    assert_eq!((again.pages_read, again.pages_reused), (1, first.pages_read));
+    assert_eq!(
+        (again.pages_read, again.pages_reused),
+        (1, first.pages_read)
+    );
     let after = manifest(&archive, "INT-2026-00002").await;
     assert_eq!(after.pages.len(), before.pages.len() + 1);
-    assert_eq!(after.pages.last().unwrap().source.path, "INT-2026-00002/009.png");
-    assert_eq!(after.replaces, Some(archive.store.ledger().await.unwrap().iter().find_map(|(_, r)| match &r.event {
-        store::Event::DossierStored { previous: None, manifest, .. } => Some(*manifest),
-        _ => None,
-    }).unwrap()));
+    assert_eq!(
+        after.pages.last().unwrap().source.path,
+        "INT-2026-00002/009.png"
+    );
+    assert_eq!(
+        after.replaces,
+        Some(
+            archive
+                .store
+                .ledger()
+                .await
+                .unwrap()
+                .iter()
+                .find_map(|(_, r)| match &r.event {
+                    store::Event::DossierStored {
+                        previous: None,
+                        manifest,
+                        ..
+                    } => Some(*manifest),
+                    _ => None,
+                })
+                .unwrap()
+        )
+    );
     // The reused pages keep their text.
     assert_eq!(after.pages[0].text, before.pages[0].text);
 }
@@ -168,7 +257,14 @@ async fn a_page_added_to_a_dossier_is_the_only_page_read_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn noisy_generated_batch_reads_under_3_percent() {
     let work = tempfile::tempdir().unwrap();
-    let options = BatchOptions { dossiers: 2, seed: 77, noise: 8.0, documents: 3, max_skew: 7.0, ..Default::default() };
+    let options = BatchOptions {
+        dossiers: 2,
+        seed: 77,
+        noise: 8.0,
+        documents: 3,
+        max_skew: 7.0,
+        ..Default::default()
+    };
     let truth = generate_batch(work.path(), &options).unwrap();
     let archive = archive();
     let report = run(&archive, &[&work.path().join("batch")]).await;
@@ -181,7 +277,10 @@ async fn noisy_generated_batch_reads_under_3_percent() {
 async fn broken_inputs_are_rejected_with_path_and_reason_and_the_rest_is_stored() {
     let work = tempfile::tempdir().unwrap();
     let batch = work.path().join("B");
-    copy_dir(&samples_dir().join("batch/INT-2026-00003"), &batch.join("INT-2026-00003"));
+    copy_dir(
+        &samples_dir().join("batch/INT-2026-00003"),
+        &batch.join("INT-2026-00003"),
+    );
     let good_png = std::fs::read(samples_dir().join("batch/INT-2026-00001/001.png")).unwrap();
     let bad = batch.join("INT-BAD");
     std::fs::create_dir_all(&bad).unwrap();
@@ -194,23 +293,48 @@ async fn broken_inputs_are_rejected_with_path_and_reason_and_the_rest_is_stored(
 
     let archive = archive();
     let report = run(&archive, &[&batch]).await;
-    let mut rejected: Vec<(String, String)> =
-        report.rejected.iter().map(|r| (r.path.clone(), r.error.clone())).collect();
+    let mut rejected: Vec<(String, String)> = report
+        .rejected
+        .iter()
+        .map(|r| (r.path.clone(), r.error.clone()))
+        .collect();
     rejected.sort();
     let paths: Vec<&str> = rejected.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, ["B/INT 2026 bad name", "B/INT-BAD/2.png", "B/INT-BAD/3.tif", "B/INT-BAD/4.jpg", "B/INT-EMPTY"]);
-    assert!(rejected[0].1.contains("invalid dossier identifier"), "{rejected:?}");
+    assert_eq!(
+        paths,
+        [
+            "B/INT 2026 bad name",
+            "B/INT-BAD/2.png",
+            "B/INT-BAD/3.tif",
+            "B/INT-BAD/4.jpg",
+            "B/INT-EMPTY"
+        ]
+    );
+    assert!(
+        rejected[0].1.contains("invalid dossier identifier"),
+        "{rejected:?}"
+    );
     assert!(!rejected[1].1.is_empty());
-    assert!(rejected[2].1.contains("not a PNG, JPEG or TIFF"), "{rejected:?}");
+    assert!(
+        rejected[2].1.contains("not a PNG, JPEG or TIFF"),
+        "{rejected:?}"
+    );
     assert!(rejected[3].1.contains("0 bytes"), "{rejected:?}");
     assert!(rejected[4].1.contains("empty dossier"), "{rejected:?}");
     assert_eq!(report.stored, ["INT-2026-00003", "INT-BAD"]);
     let bad = manifest(&archive, "INT-BAD").await;
     assert_eq!(bad.pages.len(), 1);
-    assert_eq!(bad.rejected.len(), 3, "the manifest keeps what was not stored");
+    assert_eq!(
+        bad.rejected.len(),
+        3,
+        "the manifest keeps what was not stored"
+    );
     // Rejections are in the ledger too.
     let ledger = archive.store.ledger().await.unwrap();
-    let logged = ledger.iter().filter(|(_, r)| matches!(r.event, store::Event::Rejected { .. })).count();
+    let logged = ledger
+        .iter()
+        .filter(|(_, r)| matches!(r.event, store::Event::Rejected { .. }))
+        .count();
     assert_eq!(logged, 5);
     assert!(archive.root.join("refs/dossiers/INT-BAD").exists());
 }

@@ -28,7 +28,11 @@ pub fn ink_share(grey: &GrayImage) -> f64 {
             dark += u64::from(small.get_pixel(x, y)[0] < 110);
         }
     }
-    if total == 0 { 0.0 } else { dark as f64 / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        dark as f64 / total as f64
+    }
 }
 
 #[cfg(test)]

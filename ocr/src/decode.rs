@@ -26,7 +26,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         // An A3 sheet at 600 dpi is 7016 x 9921 (70 Mpx); anything far beyond is not a scan.
-        Limits { max_side: 20_000, max_pixels: 120_000_000, max_pages: 5_000 }
+        Limits {
+            max_side: 20_000,
+            max_pixels: 120_000_000,
+            max_pages: 5_000,
+        }
     }
 }
 
@@ -40,7 +44,11 @@ impl Limits {
             return Err(Error::TooLarge {
                 width: width.into(),
                 height: height.into(),
-                limit: format!("{} px a side, {} Mpx", self.max_side, self.max_pixels / 1_000_000),
+                limit: format!(
+                    "{} px a side, {} Mpx",
+                    self.max_side,
+                    self.max_pixels / 1_000_000
+                ),
             });
         }
         Ok(())
@@ -110,7 +118,10 @@ pub fn page_count(bytes: &[u8], limits: &Limits) -> Result<usize> {
             let mut count = 1;
             while decoder.more_images() {
                 if count >= limits.max_pages {
-                    return Err(Error::Decode(format!("more than {} pages", limits.max_pages)));
+                    return Err(Error::Decode(format!(
+                        "more than {} pages",
+                        limits.max_pages
+                    )));
                 }
                 decoder.next_image()?;
                 count += 1;
@@ -135,8 +146,9 @@ pub fn decode_page(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> 
                 _ => None,
             };
             let reader = || ImageReader::new(Cursor::new(bytes)).with_guessed_format();
-            let (width, height) =
-                reader().map_err(|e| Error::Decode(e.to_string()))?.into_dimensions()?;
+            let (width, height) = reader()
+                .map_err(|e| Error::Decode(e.to_string()))?
+                .into_dimensions()?;
             limits.check(width, height)?;
             let mut reader = reader().map_err(|e| Error::Decode(e.to_string()))?;
             let mut image_limits = image::Limits::default();
@@ -160,7 +172,11 @@ fn normalise(image: DynamicImage, dpi: Option<f32>) -> Scan {
         DynamicImage::ImageLuma8(grey) => grey.as_raw().iter().all(|&v| v == 0 || v == 255),
         _ => false,
     };
-    Scan { image, dpi, bilevel }
+    Scan {
+        image,
+        dpi,
+        bilevel,
+    }
 }
 
 fn decode_tiff(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> {
@@ -169,10 +185,12 @@ fn decode_tiff(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> {
         usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX);
     let mut decoder = TiffDecoder::new(Cursor::new(bytes))?.with_limits(tiff_limits);
     if index > 0 {
-        decoder.seek_to_image(index).map_err(|_| Error::NoSuchPage {
-            index,
-            count: page_count(bytes, limits).unwrap_or(0),
-        })?;
+        decoder
+            .seek_to_image(index)
+            .map_err(|_| Error::NoSuchPage {
+                index,
+                count: page_count(bytes, limits).unwrap_or(0),
+            })?;
     }
     let (width, height) = decoder.dimensions()?;
     limits.check(width, height)?;
@@ -188,7 +206,9 @@ fn decode_tiff(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> {
         }
         (C::Gray(16), DecodingResult::U16(buf)) => {
             let grey: Vec<u8> = buf.iter().map(|&v| (v >> 8) as u8).collect();
-            DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, grey).ok_or_else(too_short)?)
+            DynamicImage::ImageLuma8(
+                GrayImage::from_raw(width, height, grey).ok_or_else(too_short)?,
+            )
         }
         (C::Gray(1), DecodingResult::U8(buf)) => {
             // Packed rows, padded to a byte; the decoder has already mapped WhiteIsZero to 1 = white.
@@ -198,20 +218,33 @@ fn decode_tiff(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> {
             }
             let mut grey = Vec::with_capacity(w * h);
             for row in buf.chunks_exact(stride).take(h) {
-                grey.extend((0..w).map(|x| if row[x / 8] & (0x80 >> (x % 8)) != 0 { 255 } else { 0 }));
+                grey.extend((0..w).map(|x| {
+                    if row[x / 8] & (0x80 >> (x % 8)) != 0 {
+                        255
+                    } else {
+                        0
+                    }
+                }));
             }
-            DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, grey).ok_or_else(too_short)?)
+            DynamicImage::ImageLuma8(
+                GrayImage::from_raw(width, height, grey).ok_or_else(too_short)?,
+            )
         }
         (C::RGB(8), DecodingResult::U8(buf)) => {
             DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, buf).ok_or_else(too_short)?)
         }
         (C::RGBA(8), DecodingResult::U8(buf)) => {
-            let rgb: Vec<u8> = buf.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+            let rgb: Vec<u8> = buf
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
             DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, rgb).ok_or_else(too_short)?)
         }
         (C::GrayA(8), DecodingResult::U8(buf)) => {
             let grey: Vec<u8> = buf.chunks_exact(2).map(|p| p[0]).collect();
-            DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, grey).ok_or_else(too_short)?)
+            DynamicImage::ImageLuma8(
+                GrayImage::from_raw(width, height, grey).ok_or_else(too_short)?,
+            )
         }
         (C::CMYK(8), DecodingResult::U8(buf)) => {
             let rgb: Vec<u8> = buf
@@ -223,7 +256,11 @@ fn decode_tiff(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> {
                 .collect();
             DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, rgb).ok_or_else(too_short)?)
         }
-        (other, _) => return Err(Error::Decode(format!("TIFF: unsupported colour type {other:?}"))),
+        (other, _) => {
+            return Err(Error::Decode(format!(
+                "TIFF: unsupported colour type {other:?}"
+            )));
+        }
     };
     Ok(normalise(image, dpi))
 }
@@ -233,7 +270,11 @@ fn tiff_dpi<R: std::io::Read + std::io::Seek>(decoder: &mut TiffDecoder<R>) -> O
         tiff::decoder::ifd::Value::Rational(n, d) if d != 0 => n as f32 / d as f32,
         _ => return None,
     };
-    let unit = decoder.find_tag_unsigned::<u16>(Tag::ResolutionUnit).ok().flatten().unwrap_or(2);
+    let unit = decoder
+        .find_tag_unsigned::<u16>(Tag::ResolutionUnit)
+        .ok()
+        .flatten()
+        .unwrap_or(2);
     plausible(if unit == 3 { x * 2.54 } else { x })
 }
 
@@ -303,7 +344,10 @@ mod tests {
 
     #[test]
     fn limits_are_checked_before_decoding() {
-        let limits = Limits { max_side: 100, ..Limits::default() };
+        let limits = Limits {
+            max_side: 100,
+            ..Limits::default()
+        };
         let err = decode_page(&png(101, 10), 0, &limits).unwrap_err();
         assert!(matches!(err, Error::TooLarge { width: 101, .. }), "{err}");
         assert!(decode_page(&png(100, 10), 0, &limits).is_ok());

@@ -38,7 +38,10 @@ pub fn downscale(grey: &GrayImage, factor: u32) -> GrayImage {
             let row = &src[((by * factor + dy) as usize) * stride..][..stride];
             for (bx, sum) in sums.iter_mut().enumerate() {
                 let start = bx * factor as usize;
-                *sum += row[start..start + factor as usize].iter().map(|&v| u32::from(v)).sum::<u32>();
+                *sum += row[start..start + factor as usize]
+                    .iter()
+                    .map(|&v| u32::from(v))
+                    .sum::<u32>();
             }
         }
         out.extend(sums.iter().map(|s| (s / area) as u8));
@@ -46,7 +49,7 @@ pub fn downscale(grey: &GrayImage, factor: u32) -> GrayImage {
     GrayImage::from_raw(w, h, out).expect("buffer sized from its dimensions")
 }
 
-/// The factor that brings the shorter side near [`WORK_SIZE`].
+/// The factor that brings the shorter side near 900 pixels, the size the analysis works at.
 pub fn work_factor(grey: &GrayImage) -> u32 {
     (grey.width().min(grey.height()) / WORK_SIZE).max(1)
 }
@@ -54,9 +57,15 @@ pub fn work_factor(grey: &GrayImage) -> u32 {
 /// Otsu's threshold: the grey level that best splits ink from paper.
 pub fn otsu(grey: &GrayImage) -> u8 {
     let mut histogram = [0u64; 256];
-    grey.as_raw().iter().for_each(|&v| histogram[v as usize] += 1);
+    grey.as_raw()
+        .iter()
+        .for_each(|&v| histogram[v as usize] += 1);
     let total: u64 = histogram.iter().sum();
-    let sum_all: f64 = histogram.iter().enumerate().map(|(v, &n)| v as f64 * n as f64).sum();
+    let sum_all: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(v, &n)| v as f64 * n as f64)
+        .sum();
     let (mut weight_bg, mut sum_bg, mut best, mut best_t) = (0u64, 0f64, 0f64, 128u8);
     for (t, &n) in histogram.iter().enumerate() {
         weight_bg += n;
@@ -98,7 +107,10 @@ pub fn estimate(grey: &GrayImage) -> Skew {
     let n_pixels = ((w - 2 * mx) * (h - 2 * my)).max(1) as usize;
     // Too little ink to say anything, or so much that it is a photo or a black page.
     if points.len() < 50 || points.len() > n_pixels / 2 {
-        return Skew { degrees: 0.0, confidence: 0.0 };
+        return Skew {
+            degrees: 0.0,
+            confidence: 0.0,
+        };
     }
     let radius = (cx * cx + cy * cy).sqrt().ceil() as usize + 2;
     let mut bins = vec![0u32; 2 * radius + 1];
@@ -122,15 +134,22 @@ pub fn estimate(grey: &GrayImage) -> Skew {
             .collect::<Vec<_>>()
     };
     let coarse = sweep(&mut score, -MAX_DEGREES, MAX_DEGREES, 0.5);
-    let (mut best, best_score) =
-        coarse.iter().copied().fold((0.0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+    let (mut best, best_score) = coarse
+        .iter()
+        .copied()
+        .fold((0.0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
     let mut sorted: Vec<f64> = coarse.iter().map(|c| c.1).collect();
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
     let mut step = 0.5;
     for fine_step in [0.1, 0.02] {
         let fine = sweep(&mut score, best - step, best + step, fine_step);
-        let i = fine.iter().enumerate().max_by(|a, b| a.1.1.total_cmp(&b.1.1)).map(|(i, _)| i).unwrap_or(0);
+        let i = fine
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         best = fine[i].0;
         if fine_step < 0.05 && i > 0 && i + 1 < fine.len() {
             // A parabola through the peak and its neighbours places it between samples.
@@ -142,8 +161,15 @@ pub fn estimate(grey: &GrayImage) -> Skew {
         }
         step = fine_step;
     }
-    let confidence = if best_score > 0.0 { (1.0 - median / best_score) as f32 } else { 0.0 };
-    Skew { degrees: best, confidence: confidence.clamp(0.0, 1.0) }
+    let confidence = if best_score > 0.0 {
+        (1.0 - median / best_score) as f32
+    } else {
+        0.0
+    };
+    Skew {
+        degrees: best,
+        confidence: confidence.clamp(0.0, 1.0),
+    }
 }
 
 /// Rotates the page by `-degrees` (undoing a counter-clockwise skew of `degrees`),
@@ -233,7 +259,10 @@ mod tests {
             // straighten(-angle) turns the page counter-clockwise by `angle`.
             let skewed = straighten(&DynamicImage::ImageLuma8(lines_page()), -angle).into_luma8();
             let skew = estimate(&skewed);
-            assert!((skew.degrees - angle).abs() < 0.1, "angle {angle}: {skew:?}");
+            assert!(
+                (skew.degrees - angle).abs() < 0.1,
+                "angle {angle}: {skew:?}"
+            );
         }
     }
 
@@ -253,8 +282,11 @@ mod tests {
             }
         }
         let turned = straighten(&DynamicImage::ImageLuma8(page), -90.0).into_luma8();
-        let dark: Vec<(u32, u32)> =
-            turned.enumerate_pixels().filter(|p| p.2[0] < 128).map(|p| (p.0, p.1)).collect();
+        let dark: Vec<(u32, u32)> = turned
+            .enumerate_pixels()
+            .filter(|p| p.2[0] < 128)
+            .map(|p| (p.0, p.1))
+            .collect();
         let (sx, sy) = dark.iter().fold((0, 0), |a, p| (a.0 + p.0, a.1 + p.1));
         let (mx, my) = (sx / dark.len() as u32, sy / dark.len() as u32);
         assert!((mx as i32 - 100).abs() <= 2 && my < 40, "dot at {mx},{my}");

@@ -39,7 +39,16 @@ pub fn despeckle(grey: &mut GrayImage, dpi: f32) -> usize {
             x1 = x1.max(x);
             y0 = y0.min(y);
             y1 = y1.max(y);
-            for (dx, dy) in [(-1i64, -1i64), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)] {
+            for (dx, dy) in [
+                (-1i64, -1i64),
+                (0, -1),
+                (1, -1),
+                (-1, 0),
+                (1, 0),
+                (-1, 1),
+                (0, 1),
+                (1, 1),
+            ] {
                 let (nx, ny) = (x as i64 + dx, y as i64 + dy);
                 if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
                     continue;
@@ -51,7 +60,9 @@ pub fn despeckle(grey: &mut GrayImage, dpi: f32) -> usize {
                 }
             }
         }
-        let small = (x1 - x0 + 1) as u32 <= max_side && (y1 - y0 + 1) as u32 <= max_side && area <= max_area;
+        let small = (x1 - x0 + 1) as u32 <= max_side
+            && (y1 - y0 + 1) as u32 <= max_side
+            && area <= max_area;
         if small {
             // Paint the speck and its soft edge as paper.
             for &i in &blob {

@@ -44,7 +44,10 @@ impl Engine {
     /// Loads the models for `lang` (Tesseract syntax, e.g. `fra+eng`).
     pub fn new(lang: &str) -> Result<Engine> {
         let tess = Self::init(lang)?;
-        Ok(Engine { tess: Some(tess), lang: lang.to_owned() })
+        Ok(Engine {
+            tess: Some(tess),
+            lang: lang.to_owned(),
+        })
     }
 
     /// The languages this engine reads.
@@ -64,14 +67,17 @@ impl Engine {
             None => Self::init(&self.lang)?,
         };
         let (w, h) = grey.dimensions();
-        let as_i32 = |v: u32| i32::try_from(v).map_err(|_| Error::Tesseract("page too large".into()));
+        let as_i32 =
+            |v: u32| i32::try_from(v).map_err(|_| Error::Tesseract("page too large".into()));
         let mut tess = tess
             .set_frame(grey.as_raw(), as_i32(w)?, as_i32(h)?, 1, as_i32(w)?)
             .map_err(|e| Error::Tesseract(e.to_string()))?
             .set_source_resolution(dpi as i32)
             .recognize()
             .map_err(|e| Error::Tesseract(e.to_string()))?;
-        let tsv = tess.get_tsv_text(0).map_err(|e| Error::Tesseract(e.to_string()))?;
+        let tsv = tess
+            .get_tsv_text(0)
+            .map_err(|e| Error::Tesseract(e.to_string()))?;
         self.tess = Some(tess);
         Ok(parse_tsv(&tsv))
     }
@@ -122,7 +128,11 @@ fn parse_tsv(tsv: &str) -> Recognition {
     } else {
         words.iter().map(|w| w.confidence).sum::<f32>() / words.len() as f32
     };
-    Recognition { words, text, confidence }
+    Recognition {
+        words,
+        text,
+        confidence,
+    }
 }
 
 #[cfg(test)]
@@ -141,7 +151,10 @@ mod tests {
         assert_eq!(r.text, "RÉPUBLIQUE DU\nCAMEROUN\n\nPaix");
         assert_eq!(r.words.len(), 4);
         assert_eq!(r.words[0].bbox, [10, 20, 30, 12]);
-        assert_eq!(r.words.iter().map(|w| w.line).collect::<Vec<_>>(), vec![0, 0, 1, 2]);
+        assert_eq!(
+            r.words.iter().map(|w| w.line).collect::<Vec<_>>(),
+            vec![0, 0, 1, 2]
+        );
         assert!((r.confidence - 84.125).abs() < 1e-3);
     }
 }

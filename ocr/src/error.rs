@@ -9,7 +9,11 @@ pub enum Error {
     Decode(String),
     /// The image is larger than the configured limits; nothing was allocated for it.
     #[error("image of {width} x {height} pixels exceeds the limit of {limit}")]
-    TooLarge { width: u64, height: u64, limit: String },
+    TooLarge {
+        width: u64,
+        height: u64,
+        limit: String,
+    },
     /// A page index past the end of a multi-page file.
     #[error("page {index} does not exist (the file has {count})")]
     NoSuchPage { index: usize, count: usize },

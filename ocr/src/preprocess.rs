@@ -3,7 +3,7 @@
 use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
-use crate::{blank, despeckle, deskew};
+use crate::{blank, deskew, despeckle};
 
 /// A page made ready for OCR, and what was done to it.
 #[derive(Debug, Clone)]
@@ -50,7 +50,8 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     // A bilevel page stays bilevel: interpolation greys the edges, so threshold back.
     let image = if scan.bilevel && skew.degrees.abs() >= 0.05 {
         let mut bw = grey.clone();
-        bw.pixels_mut().for_each(|p| p[0] = if p[0] < 128 { 0 } else { 255 });
+        bw.pixels_mut()
+            .for_each(|p| p[0] = if p[0] < 128 { 0 } else { 255 });
         DynamicImage::ImageLuma8(bw)
     } else {
         image

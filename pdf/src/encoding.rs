@@ -10,7 +10,9 @@ pub const GLYPH_WIDTH: f32 = 500.0;
 /// (render mode 3), so the glyph shapes do not matter; the widths place the
 /// characters across the word's box for selection and extraction.
 pub fn invisible_font() -> Object {
-    let widths: Vec<Object> = (32..=255).map(|_| Object::Integer(GLYPH_WIDTH as i64)).collect();
+    let widths: Vec<Object> = (32..=255)
+        .map(|_| Object::Integer(GLYPH_WIDTH as i64))
+        .collect();
     Object::Dictionary(dictionary! {
         "Type" => "Font",
         "Subtype" => "Type1",

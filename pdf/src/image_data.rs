@@ -38,10 +38,14 @@ impl PageImage {
         let (width, height) = (image.width(), image.height());
         let err = |e: &dyn std::fmt::Display| Error::Image(e.to_string());
         let (kind, bytes) = if bilevel {
-            (ImageKind::Bilevel, encode_bilevel(&image.to_luma8()).map_err(|e| err(&e))?)
+            (
+                ImageKind::Bilevel,
+                encode_bilevel(&image.to_luma8()).map_err(|e| err(&e))?,
+            )
         } else {
             let mut bytes = Vec::new();
-            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);
+            let mut encoder =
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);
             encoder.set_pixel_density(image::codecs::jpeg::PixelDensity::dpi(dpi.round() as u16));
             match image {
                 DynamicImage::ImageLuma8(grey) => {
@@ -49,12 +53,20 @@ impl PageImage {
                     (ImageKind::JpegGrey, bytes)
                 }
                 other => {
-                    encoder.encode_image(&other.to_rgb8()).map_err(|e| err(&e))?;
+                    encoder
+                        .encode_image(&other.to_rgb8())
+                        .map_err(|e| err(&e))?;
                     (ImageKind::JpegRgb, bytes)
                 }
             }
         };
-        Ok(PageImage { kind, bytes, width, height, dpi })
+        Ok(PageImage {
+            kind,
+            bytes,
+            width,
+            height,
+            dpi,
+        })
     }
 
     /// MIME type of `bytes`.
@@ -69,7 +81,11 @@ impl PageImage {
     pub(crate) fn to_xobject(&self) -> Stream {
         match self.kind {
             ImageKind::JpegGrey | ImageKind::JpegRgb => {
-                let space = if self.kind == ImageKind::JpegGrey { "DeviceGray" } else { "DeviceRGB" };
+                let space = if self.kind == ImageKind::JpegGrey {
+                    "DeviceGray"
+                } else {
+                    "DeviceRGB"
+                };
                 Stream::new(
                     dictionary! {
                         "Type" => "XObject",

@@ -59,18 +59,35 @@ impl Builder {
         let mut doc = Document::with_version("1.7");
         let pages_id = doc.new_object_id();
         let font_id = doc.add_object(encoding::invisible_font());
-        Builder { doc, pages_id, font_id, page_ids: Vec::new() }
+        Builder {
+            doc,
+            pages_id,
+            font_id,
+            page_ids: Vec::new(),
+        }
     }
 
     /// Adds a page showing `image` with `words` as invisible, selectable text.
     pub fn add_page(&mut self, image: &PageImage, words: &[Word]) -> Result<()> {
         let points_per_px = 72.0 / image.dpi;
-        let (width_pt, height_pt) =
-            (image.width as f32 * points_per_px, image.height as f32 * points_per_px);
+        let (width_pt, height_pt) = (
+            image.width as f32 * points_per_px,
+            image.height as f32 * points_per_px,
+        );
         let image_id = self.doc.add_object(image.to_xobject());
         let mut ops = vec![
             Operation::new("q", vec![]),
-            Operation::new("cm", vec![width_pt.into(), 0.into(), 0.into(), height_pt.into(), 0.into(), 0.into()]),
+            Operation::new(
+                "cm",
+                vec![
+                    width_pt.into(),
+                    0.into(),
+                    0.into(),
+                    height_pt.into(),
+                    0.into(),
+                    0.into(),
+                ],
+            ),
             Operation::new("Do", vec!["Im0".into()]),
             Operation::new("Q", vec![]),
         ];
@@ -132,7 +149,9 @@ impl Builder {
         self.doc.trailer.set("Root", catalog_id);
         self.doc.trailer.set("Info", info_id);
         let mut out = Vec::new();
-        self.doc.save_to(&mut out).map_err(|e| Error::Pdf(e.into()))?;
+        self.doc
+            .save_to(&mut out)
+            .map_err(|e| Error::Pdf(e.into()))?;
         Ok(out)
     }
 }
@@ -148,12 +167,18 @@ fn text_layer(words: &[Word], points_per_px: f32, page_height_pt: f32) -> Vec<Op
     if words.is_empty() {
         return Vec::new();
     }
-    let mut ops = vec![Operation::new("BT", vec![]), Operation::new("Tr", vec![3.into()])];
+    let mut ops = vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tr", vec![3.into()]),
+    ];
     // Size and baseline come from the line, so that a line's words sit on one baseline.
     let mut start = 0;
     while start < words.len() {
         let line = words[start].line;
-        let end = words[start..].iter().position(|w| w.line != line).map_or(words.len(), |n| start + n);
+        let end = words[start..]
+            .iter()
+            .position(|w| w.line != line)
+            .map_or(words.len(), |n| start + n);
         let run = &words[start..end];
         let top = run.iter().map(|w| w.bbox[1]).min().unwrap_or(0);
         let bottom = run.iter().map(|w| w.bbox[1] + w.bbox[3]).max().unwrap_or(0);
@@ -173,9 +198,19 @@ fn text_layer(words: &[Word], points_per_px: f32, page_height_pt: f32) -> Vec<Op
             ops.push(Operation::new("Tz", vec![scale.into()]));
             ops.push(Operation::new(
                 "Tm",
-                vec![1.into(), 0.into(), 0.into(), 1.into(), x.into(), baseline.into()],
+                vec![
+                    1.into(),
+                    0.into(),
+                    0.into(),
+                    1.into(),
+                    x.into(),
+                    baseline.into(),
+                ],
             ));
-            ops.push(Operation::new("Tj", vec![Object::String(encoded, StringFormat::Literal)]));
+            ops.push(Operation::new(
+                "Tj",
+                vec![Object::String(encoded, StringFormat::Literal)],
+            ));
         }
         start = end;
     }

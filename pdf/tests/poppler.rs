@@ -11,7 +11,11 @@ fn words(line: u32, y: u32, texts: &[&str]) -> Vec<Word> {
         .iter()
         .map(|t| {
             let w = 40 * t.chars().count() as u32;
-            let word = Word { text: t.to_string(), bbox: [x, y, w, 60], line };
+            let word = Word {
+                text: t.to_string(),
+                bbox: [x, y, w, 60],
+                line,
+            };
             x += w + 30;
             word
         })
@@ -33,7 +37,11 @@ fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> String {
         .args(if tool == "pdftotext" { &["-"][..] } else { &[] })
         .output()
         .unwrap_or_else(|e| panic!("{tool} (Debian poppler-utils) must be installed: {e}"));
-    assert!(out.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -41,17 +49,36 @@ fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> String {
 fn pdftotext_gives_back_the_words_in_reading_order() {
     let mut builder = Builder::new();
     let mut layer = words(0, 300, &["RÉPUBLIQUE", "DU", "CAMEROUN"]);
-    layer.extend(words(1, 420, &["Né", "le", "12", "août", "à", "Ngaoundéré"]));
+    layer.extend(words(
+        1,
+        420,
+        &["Né", "le", "12", "août", "à", "Ngaoundéré"],
+    ));
     layer.extend(words(2, 540, &["l’œuvre", "«", "intégration", "»"]));
     builder.add_page(&page(false), &layer).unwrap();
-    builder.add_page(&page(true), &words(0, 300, &["Deuxième", "page"])).unwrap();
-    let pdf = builder.finish(&Info { title: "INT-1".into(), ..Info::default() }).unwrap();
+    builder
+        .add_page(&page(true), &words(0, 300, &["Deuxième", "page"]))
+        .unwrap();
+    let pdf = builder
+        .finish(&Info {
+            title: "INT-1".into(),
+            ..Info::default()
+        })
+        .unwrap();
     let text = poppler("pdftotext", &["-layout"], &pdf);
-    let lines: Vec<String> =
-        text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
     assert_eq!(
         lines,
-        ["RÉPUBLIQUE DU CAMEROUN", "Né le 12 août à Ngaoundéré", "l’œuvre « intégration »", "Deuxième page"]
+        [
+            "RÉPUBLIQUE DU CAMEROUN",
+            "Né le 12 août à Ngaoundéré",
+            "l’œuvre « intégration »",
+            "Deuxième page"
+        ]
     );
 }
 
@@ -59,7 +86,9 @@ fn pdftotext_gives_back_the_words_in_reading_order() {
 fn same_pages_give_the_same_bytes() {
     let build = || {
         let mut builder = Builder::new();
-        builder.add_page(&page(false), &words(0, 300, &["stable"])).unwrap();
+        builder
+            .add_page(&page(false), &words(0, 300, &["stable"]))
+            .unwrap();
         builder.finish(&Info::default()).unwrap()
     };
     assert_eq!(build(), build());
@@ -77,5 +106,8 @@ fn page_size_follows_the_resolution() {
 
 #[test]
 fn empty_document_is_an_error() {
-    assert!(matches!(Builder::new().finish(&Info::default()), Err(dossier_pdf::Error::NoPages)));
+    assert!(matches!(
+        Builder::new().finish(&Info::default()),
+        Err(dossier_pdf::Error::NoPages)
+    ));
 }

@@ -55,24 +55,70 @@ pub struct Candidate {
 }
 
 const SURNAMES: &[&str] = &[
-    "NGONO", "MBARGA", "ATANGANA", "FOUDA", "TCHOUPO", "KAMGA", "NJOYA", "ETOA", "ABENA", "NKOULOU",
-    "BELLO", "OUMAROU", "TABI", "EWANE", "MVONDO", "DJOMO", "NANA", "ESSOMBA",
+    "NGONO", "MBARGA", "ATANGANA", "FOUDA", "TCHOUPO", "KAMGA", "NJOYA", "ETOA", "ABENA",
+    "NKOULOU", "BELLO", "OUMAROU", "TABI", "EWANE", "MVONDO", "DJOMO", "NANA", "ESSOMBA",
 ];
-const FEMALE: &[&str] =
-    &["Marie Claire", "Aïssatou", "Françoise", "Rosine", "Béatrice", "Hélène", "Estelle", "Joëlle"];
-const MALE: &[&str] =
-    &["Jean-Pierre", "Hervé", "Joël", "Ibrahim", "Cédric", "François", "Étienne", "Boris"];
+const FEMALE: &[&str] = &[
+    "Marie Claire",
+    "Aïssatou",
+    "Françoise",
+    "Rosine",
+    "Béatrice",
+    "Hélène",
+    "Estelle",
+    "Joëlle",
+];
+const MALE: &[&str] = &[
+    "Jean-Pierre",
+    "Hervé",
+    "Joël",
+    "Ibrahim",
+    "Cédric",
+    "François",
+    "Étienne",
+    "Boris",
+];
 const PLACES: &[&str] = &[
-    "Yaoundé", "Douala", "Bafoussam", "Garoua", "Bamenda", "Buea", "Ebolowa", "Bertoua", "Maroua",
-    "Ngaoundéré", "Kribi", "Dschang",
+    "Yaoundé",
+    "Douala",
+    "Bafoussam",
+    "Garoua",
+    "Bamenda",
+    "Buea",
+    "Ebolowa",
+    "Bertoua",
+    "Maroua",
+    "Ngaoundéré",
+    "Kribi",
+    "Dschang",
 ];
 const MONTHS_FR: &[&str] = &[
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-    "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 const MONTHS_EN: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const CORPS: &[&str] = &[
     "Professeurs des lycées d'enseignement général",
@@ -86,7 +132,11 @@ impl Candidate {
     /// A plausible candidate drawn from the seed.
     pub fn random(rng: &mut Rng, number: u32) -> Candidate {
         let female = rng.below(2) == 0;
-        let given = if female { rng.pick(FEMALE) } else { rng.pick(MALE) };
+        let given = if female {
+            rng.pick(FEMALE)
+        } else {
+            rng.pick(MALE)
+        };
         let (day, month, year) = (1 + rng.below(28), rng.below(12), 1990 + rng.below(12));
         Candidate {
             name: rng.pick(SURNAMES).to_string(),
@@ -108,11 +158,17 @@ impl Candidate {
 }
 
 fn block(style: Style, text: impl Into<String>) -> Block {
-    Block { style, text: text.into() }
+    Block {
+        style,
+        text: text.into(),
+    }
 }
 
 fn republic_fr() -> Vec<Block> {
-    vec![block(Style::Centre, "RÉPUBLIQUE DU CAMEROUN"), block(Style::Centre, "Paix - Travail - Patrie")]
+    vec![
+        block(Style::Centre, "RÉPUBLIQUE DU CAMEROUN"),
+        block(Style::Centre, "Paix - Travail - Patrie"),
+    ]
 }
 
 /// An extract of a birth certificate (French).
@@ -121,15 +177,35 @@ pub fn birth_certificate(c: &Candidate, rng: &mut Rng) -> Document {
     let number = 100 + rng.below(9000);
     let year = 1990 + rng.below(12);
     blocks.extend([
-        block(Style::Centre, format!("Centre d'état civil de {}", c.birth_place)),
+        block(
+            Style::Centre,
+            format!("Centre d'état civil de {}", c.birth_place),
+        ),
         block(Style::Title, "ACTE DE NAISSANCE"),
         block(Style::Centre, format!("N° {number}/{year}")),
         block(Style::Line, format!("Nom : {}", c.name)),
         block(Style::Line, format!("Prénoms : {}", c.given_names)),
-        block(Style::Line, format!("Sexe : {}", if c.female { "féminin" } else { "masculin" })),
-        block(Style::Line, format!("Né{} le : {}", if c.female { "e" } else { "" }, c.birth_date)),
+        block(
+            Style::Line,
+            format!("Sexe : {}", if c.female { "féminin" } else { "masculin" }),
+        ),
+        block(
+            Style::Line,
+            format!(
+                "Né{} le : {}",
+                if c.female { "e" } else { "" },
+                c.birth_date
+            ),
+        ),
         block(Style::Line, format!("À : {}", c.birth_place)),
-        block(Style::Line, format!("{} de : {}", if c.female { "Fille" } else { "Fils" }, c.father)),
+        block(
+            Style::Line,
+            format!(
+                "{} de : {}",
+                if c.female { "Fille" } else { "Fils" },
+                c.father
+            ),
+        ),
         block(Style::Line, format!("Et de : {}", c.mother)),
         block(
             Style::Paragraph,
@@ -141,7 +217,11 @@ pub fn birth_certificate(c: &Candidate, rng: &mut Rng) -> Document {
         ),
         block(Style::Right, "L'officier d'état civil"),
     ]);
-    Document { kind: "birth-certificate", lang: "fra", blocks }
+    Document {
+        kind: "birth-certificate",
+        lang: "fra",
+        blocks,
+    }
 }
 
 /// A letter applying for integration into the civil service (French).
@@ -149,10 +229,16 @@ pub fn application_letter(c: &Candidate, rng: &mut Rng) -> Document {
     let city = rng.pick(PLACES);
     let blocks = vec![
         block(Style::Line, c.full_name()),
-        block(Style::Line, format!("B.P. {} {city}", 1000 + rng.below(8000))),
+        block(
+            Style::Line,
+            format!("B.P. {} {city}", 1000 + rng.below(8000)),
+        ),
         block(Style::Line, format!("Dossier n° {}", c.application_no)),
         block(Style::Right, format!("{city}, le 3 novembre 2026")),
-        block(Style::Right, "À Monsieur le Ministre de la Fonction publique"),
+        block(
+            Style::Right,
+            "À Monsieur le Ministre de la Fonction publique",
+        ),
         block(Style::Right, "et de la Réforme administrative"),
         block(Style::Line, "Objet : demande d'intégration"),
         block(Style::Line, "Monsieur le Ministre,"),
@@ -173,7 +259,11 @@ pub fn application_letter(c: &Candidate, rng: &mut Rng) -> Document {
         ),
         block(Style::Right, c.full_name()),
     ];
-    Document { kind: "application-letter", lang: "fra", blocks }
+    Document {
+        kind: "application-letter",
+        lang: "fra",
+        blocks,
+    }
 }
 
 /// A medical certificate of fitness (French).
@@ -203,13 +293,21 @@ pub fn medical_certificate(c: &Candidate, rng: &mut Rng) -> Document {
         block(Style::Right, format!("Fait à {}, le 28 octobre 2026", c.birth_place)),
         block(Style::Right, "Le médecin"),
     ]);
-    Document { kind: "medical-certificate", lang: "fra", blocks }
+    Document {
+        kind: "medical-certificate",
+        lang: "fra",
+        blocks,
+    }
 }
 
 /// A university degree certificate (English).
 pub fn diploma(c: &Candidate, rng: &mut Rng) -> Document {
     let university = rng.pick(&["UNIVERSITY OF BUEA", "UNIVERSITY OF BAMENDA"]);
-    let degree = rng.pick(&["BACHELOR OF SCIENCE", "MASTER OF ARTS", "BACHELOR OF EDUCATION"]);
+    let degree = rng.pick(&[
+        "BACHELOR OF SCIENCE",
+        "MASTER OF ARTS",
+        "BACHELOR OF EDUCATION",
+    ]);
     let field = rng.pick(&["Mathematics", "Economics", "Nursing", "English Literature"]);
     let blocks = vec![
         block(Style::Centre, "REPUBLIC OF CAMEROON"),
@@ -229,27 +327,47 @@ pub fn diploma(c: &Candidate, rng: &mut Rng) -> Document {
                 field
             ),
         ),
-        block(Style::Line, format!("Registration number: UB{}", 10_000 + rng.below(89_999))),
+        block(
+            Style::Line,
+            format!("Registration number: UB{}", 10_000 + rng.below(89_999)),
+        ),
         block(Style::Right, "Given at Buea, July 15, 2023"),
         block(Style::Right, "The Vice-Chancellor"),
     ];
-    Document { kind: "diploma", lang: "eng", blocks }
+    Document {
+        kind: "diploma",
+        lang: "eng",
+        blocks,
+    }
 }
 
 /// An extract of the criminal record, bulletin n° 3 (French).
 pub fn criminal_record(c: &Candidate, rng: &mut Rng) -> Document {
     let mut blocks = republic_fr();
     blocks.extend([
-        block(Style::Centre, format!("Tribunal de première instance de {}", rng.pick(PLACES))),
+        block(
+            Style::Centre,
+            format!("Tribunal de première instance de {}", rng.pick(PLACES)),
+        ),
         block(Style::Title, "EXTRAIT DE CASIER JUDICIAIRE"),
         block(Style::Centre, "Bulletin n° 3"),
         block(Style::Line, format!("Nom : {}", c.name)),
         block(Style::Line, format!("Prénoms : {}", c.given_names)),
-        block(Style::Line, format!("Date et lieu de naissance : {} à {}", c.birth_date, c.birth_place)),
+        block(
+            Style::Line,
+            format!(
+                "Date et lieu de naissance : {} à {}",
+                c.birth_date, c.birth_place
+            ),
+        ),
         block(Style::Line, "Condamnations : NÉANT"),
         block(Style::Right, "Le greffier en chef"),
     ]);
-    Document { kind: "criminal-record", lang: "fra", blocks }
+    Document {
+        kind: "criminal-record",
+        lang: "fra",
+        blocks,
+    }
 }
 
 /// The documents of one dossier, in the order they are filed.

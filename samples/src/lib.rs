@@ -59,7 +59,8 @@ pub struct PageTruth {
 
 impl Truth {
     pub fn load(path: &Path) -> Result<Truth> {
-        let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
@@ -119,7 +120,10 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
         "operator = \"sample-generator\"\nstation = \"synthetic\"\nscanned_at = \"2026-11-02T09:00:00Z\"\nlang = \"fra+eng\"\n",
     )?;
     let mut rng = Rng::new(options.seed);
-    let mut truth = Truth { seed: options.seed, dossiers: Vec::new() };
+    let mut truth = Truth {
+        seed: options.seed,
+        dossiers: Vec::new(),
+    };
     for n in 0..options.dossiers {
         let number = options.first_number + n;
         let id = format!("INT-2026-{number:05}");
@@ -130,11 +134,16 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
         let family = &families[rng.below(families.len())];
         let mut pages = Vec::new();
         let documents = documents::dossier_documents(&candidate, &mut rng);
-        for (i, doc) in documents.iter().take(options.documents.clamp(1, 5)).enumerate() {
+        for (i, doc) in documents
+            .iter()
+            .take(options.documents.clamp(1, 5))
+            .enumerate()
+        {
             let style = PageStyle {
                 dpi: options.dpi,
                 body_pt: rng.range(10.5, 12.5),
-                skew_degrees: (rng.range(-options.max_skew, options.max_skew) * 10.0).round() / 10.0,
+                skew_degrees: (rng.range(-options.max_skew, options.max_skew) * 10.0).round()
+                    / 10.0,
                 noise: options.noise,
                 blur: rng.below(2) == 0,
                 specks: 40 + rng.below(80) as u32,
@@ -142,7 +151,9 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
             let (mut image, text) = render::render(doc, family, &style, &mut rng);
             // Medical certificates come from a black-and-white scanner: pure black and white pixels.
             if doc.kind == "medical-certificate" {
-                image.pixels_mut().for_each(|p| p[0] = if p[0] < 140 { 0 } else { 255 });
+                image
+                    .pixels_mut()
+                    .for_each(|p| p[0] = if p[0] < 140 { 0 } else { 255 });
             }
             let kind = [Kind::Png, Kind::Jpeg, Kind::Tiff][(n as usize + i) % 3];
             let with_back = options.blank_backs && doc.kind == "birth-certificate";
@@ -151,11 +162,15 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
                 images.push(blank_back(&images[0], options.noise, &mut rng));
             }
             let kind = if with_back { Kind::Tiff } else { kind };
-            let file = format!("{:03}.{}", i + 1, match kind {
-                Kind::Png => "png",
-                Kind::Jpeg => "jpg",
-                Kind::Tiff => "tif",
-            });
+            let file = format!(
+                "{:03}.{}",
+                i + 1,
+                match kind {
+                    Kind::Png => "png",
+                    Kind::Jpeg => "jpg",
+                    Kind::Tiff => "tif",
+                }
+            );
             write_pages(&dir.join(&file), kind, &images, options.dpi)?;
             pages.push(PageTruth {
                 number: pages.len() + 1,
@@ -184,7 +199,10 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
         }
         truth.dossiers.push(DossierTruth { id, pages });
     }
-    fs::write(out.join("truth.json"), serde_json::to_string_pretty(&truth)?)?;
+    fs::write(
+        out.join("truth.json"),
+        serde_json::to_string_pretty(&truth)?,
+    )?;
     Ok(truth)
 }
 
@@ -195,7 +213,10 @@ fn blank_back(front: &GrayImage, noise: f32, rng: &mut Rng) -> GrayImage {
         image::Luma([(paper + rng.normal() * noise).clamp(0.0, 255.0) as u8])
     });
     for _ in 0..30 {
-        let (x, y) = (rng.below(back.width() as usize) as u32, rng.below(back.height() as usize) as u32);
+        let (x, y) = (
+            rng.below(back.width() as usize) as u32,
+            rng.below(back.height() as usize) as u32,
+        );
         back.put_pixel(x, y, image::Luma([40]));
     }
     back
@@ -231,7 +252,9 @@ fn write_pages(path: &Path, kind: Kind, images: &[GrayImage], dpi: u32) -> Resul
             }
         }
     }
-    let mut file = BufWriter::new(fs::File::create(path).with_context(|| format!("creating {}", path.display()))?);
+    let mut file = BufWriter::new(
+        fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
     std::io::Write::write_all(&mut file, &bytes)?;
     Ok(())
 }

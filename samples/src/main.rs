@@ -47,6 +47,10 @@ fn main() -> anyhow::Result<()> {
     };
     let truth = generate_batch(&args.out, &options)?;
     let pages: usize = truth.dossiers.iter().map(|d| d.pages.len()).sum();
-    println!("wrote {} dossiers, {pages} pages to {}", truth.dossiers.len(), args.out.join("batch").display());
+    println!(
+        "wrote {} dossiers, {pages} pages to {}",
+        truth.dossiers.len(),
+        args.out.join("batch").display()
+    );
     Ok(())
 }

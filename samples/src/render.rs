@@ -25,30 +25,56 @@ impl std::fmt::Debug for Family {
 
 /// Families looked for, as (name, regular file, bold file) under the font directory.
 const FAMILIES: &[(&str, &str, &str)] = &[
-    ("DejaVu Serif", "dejavu/DejaVuSerif.ttf", "dejavu/DejaVuSerif-Bold.ttf"),
-    ("DejaVu Sans", "dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf"),
-    ("Liberation Serif", "liberation2/LiberationSerif-Regular.ttf", "liberation2/LiberationSerif-Bold.ttf"),
-    ("Liberation Sans", "liberation2/LiberationSans-Regular.ttf", "liberation2/LiberationSans-Bold.ttf"),
-    ("Liberation Mono", "liberation2/LiberationMono-Regular.ttf", "liberation2/LiberationMono-Bold.ttf"),
+    (
+        "DejaVu Serif",
+        "dejavu/DejaVuSerif.ttf",
+        "dejavu/DejaVuSerif-Bold.ttf",
+    ),
+    (
+        "DejaVu Sans",
+        "dejavu/DejaVuSans.ttf",
+        "dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "Liberation Serif",
+        "liberation2/LiberationSerif-Regular.ttf",
+        "liberation2/LiberationSerif-Bold.ttf",
+    ),
+    (
+        "Liberation Sans",
+        "liberation2/LiberationSans-Regular.ttf",
+        "liberation2/LiberationSans-Bold.ttf",
+    ),
+    (
+        "Liberation Mono",
+        "liberation2/LiberationMono-Regular.ttf",
+        "liberation2/LiberationMono-Bold.ttf",
+    ),
 ];
 
 /// Where Debian's `fonts-dejavu-core` and `fonts-liberation2` put their files;
 /// `DOSSIER_FONT_DIR` points elsewhere.
 pub fn font_dir() -> PathBuf {
-    std::env::var_os("DOSSIER_FONT_DIR").map_or_else(|| PathBuf::from("/usr/share/fonts/truetype"), PathBuf::from)
+    std::env::var_os("DOSSIER_FONT_DIR")
+        .map_or_else(|| PathBuf::from("/usr/share/fonts/truetype"), PathBuf::from)
 }
 
 /// Loads every family found; fails if none is.
 pub fn load_families(dir: &Path) -> Result<Vec<Family>> {
     let load = |file: &str| -> Result<FontVec> {
         let path = dir.join(file);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading font {}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("reading font {}", path.display()))?;
         FontVec::try_from_vec(bytes).with_context(|| format!("parsing font {}", path.display()))
     };
     let families: Vec<Family> = FAMILIES
         .iter()
         .filter_map(|(name, regular, bold)| {
-            Some(Family { name: name.to_string(), regular: load(regular).ok()?, bold: load(bold).ok()? })
+            Some(Family {
+                name: name.to_string(),
+                regular: load(regular).ok()?,
+                bold: load(bold).ok()?,
+            })
         })
         .collect();
     anyhow::ensure!(
@@ -84,7 +110,11 @@ struct Coverage {
 
 impl Coverage {
     fn new(width: u32, height: u32) -> Coverage {
-        Coverage { width, height, ink: vec![0.0; (width * height) as usize] }
+        Coverage {
+            width,
+            height,
+            ink: vec![0.0; (width * height) as usize],
+        }
     }
 
     /// Draws `text` with its baseline at `y`, starting at `x`; returns the advance.
@@ -101,7 +131,10 @@ impl Coverage {
             if let Some(outlined) = font.outline_glyph(glyph) {
                 let bounds = outlined.px_bounds();
                 outlined.draw(|gx, gy, c| {
-                    let (px, py) = (bounds.min.x as i64 + gx as i64, bounds.min.y as i64 + gy as i64);
+                    let (px, py) = (
+                        bounds.min.x as i64 + gx as i64,
+                        bounds.min.y as i64 + gy as i64,
+                    );
                     if px >= 0 && py >= 0 && (px as u32) < self.width && (py as u32) < self.height {
                         let cell = &mut self.ink[(py as u32 * self.width + px as u32) as usize];
                         *cell = (*cell + c).min(1.0);
@@ -117,7 +150,9 @@ impl Coverage {
 
 fn text_width(font: &FontVec, px: f32, text: &str) -> f32 {
     let scaled = font.as_scaled(PxScale::from(px));
-    text.chars().map(|c| scaled.h_advance(font.glyph_id(c))).sum()
+    text.chars()
+        .map(|c| scaled.h_advance(font.glyph_id(c)))
+        .sum()
 }
 
 /// Splits `text` into lines no wider than `width`.
@@ -125,7 +160,11 @@ fn wrap(font: &FontVec, px: f32, text: &str, width: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
-        let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+        let candidate = if line.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{line} {word}")
+        };
         if text_width(font, px, &candidate) > width && !line.is_empty() {
             lines.push(std::mem::replace(&mut line, word.to_owned()));
         } else {
@@ -139,7 +178,12 @@ fn wrap(font: &FontVec, px: f32, text: &str, width: f32) -> Vec<String> {
 }
 
 /// Sets the document on an A4 page; returns the page and the text as set, line by line.
-pub fn render(doc: &Document, family: &Family, style: &PageStyle, rng: &mut Rng) -> (GrayImage, String) {
+pub fn render(
+    doc: &Document,
+    family: &Family,
+    style: &PageStyle,
+    rng: &mut Rng,
+) -> (GrayImage, String) {
     let dpi = style.dpi as f32;
     let (width, height) = ((8.27 * dpi) as u32, (11.69 * dpi) as u32);
     let mut page = Coverage::new(width, height);
@@ -188,11 +232,18 @@ fn degrade(page: &Coverage, style: &PageStyle, rng: &mut Rng) -> GrayImage {
     let dark = rng.range(15.0, 45.0);
     let mut grey = GrayImage::new(page.width, page.height);
     for (out, &c) in grey.as_mut().iter_mut().zip(&ink) {
-        let noise = if style.noise > 0.0 { rng.normal() * style.noise } else { 0.0 };
+        let noise = if style.noise > 0.0 {
+            rng.normal() * style.noise
+        } else {
+            0.0
+        };
         *out = (paper - (paper - dark) * c + noise).clamp(0.0, 255.0) as u8;
     }
     for _ in 0..style.specks {
-        let (x, y) = (rng.below(page.width as usize) as u32, rng.below(page.height as usize) as u32);
+        let (x, y) = (
+            rng.below(page.width as usize) as u32,
+            rng.below(page.height as usize) as u32,
+        );
         let size = 1 + rng.below(3) as u32;
         for dy in 0..size {
             for dx in 0..size {
@@ -213,7 +264,13 @@ fn skew(page: &Coverage, degrees: f32) -> Vec<f32> {
     let (w, h) = (page.width as i64, page.height as i64);
     let (sin, cos) = degrees.to_radians().sin_cos();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let at = |x: i64, y: i64| if x < 0 || y < 0 || x >= w || y >= h { 0.0 } else { page.ink[(y * w + x) as usize] };
+    let at = |x: i64, y: i64| {
+        if x < 0 || y < 0 || x >= w || y >= h {
+            0.0
+        } else {
+            page.ink[(y * w + x) as usize]
+        }
+    };
     let mut out = vec![0.0; page.ink.len()];
     for yo in 0..h {
         for xo in 0..w {

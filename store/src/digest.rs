@@ -64,7 +64,8 @@ impl Serialize for Digest {
 impl<'de> Deserialize<'de> for Digest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Digest::from_hex(&text).ok_or_else(|| serde::de::Error::custom(format!("not a sha256: {text}")))
+        Digest::from_hex(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a sha256: {text}")))
     }
 }
 
@@ -74,7 +75,10 @@ mod tests {
 
     #[test]
     fn known_vector() {
-        assert_eq!(sha256(b"abc").hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256(b"abc").hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -5,10 +5,17 @@
 #[non_exhaustive]
 pub enum Error {
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     /// An object whose bytes no longer hash to its name: never served.
     #[error("object {key} is corrupt: expected sha256 {expected}, found {actual}")]
-    Corrupt { key: String, expected: String, actual: String },
+    Corrupt {
+        key: String,
+        expected: String,
+        actual: String,
+    },
     #[error("object {0} is missing")]
     Missing(String),
     #[error("{what} is not valid: {reason}")]

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::Digest;
 
-
 /// One ledger record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -35,5 +34,9 @@ pub enum Event {
         objects: Vec<Digest>,
     },
     /// An input of a batch was not stored.
-    Rejected { batch: String, path: String, error: String },
+    Rejected {
+        batch: String,
+        path: String,
+        error: String,
+    },
 }

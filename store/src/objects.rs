@@ -20,7 +20,10 @@ pub struct Store {
 
 impl Store {
     pub fn new(backend: Arc<dyn Backend>) -> Store {
-        Store { backend, ledger_lock: Arc::default() }
+        Store {
+            backend,
+            ledger_lock: Arc::default(),
+        }
     }
 
     /// The embedded default: files under `root`.
@@ -36,7 +39,14 @@ impl Store {
     pub async fn put_hashed(&self, bytes: &[u8], digest: Digest) -> Result<(ObjectRef, Put)> {
         let key = digest.key();
         let put = self.backend.put(&key, bytes, &digest).await?;
-        Ok((ObjectRef { key, sha256: digest, bytes: bytes.len() as u64 }, put))
+        Ok((
+            ObjectRef {
+                key,
+                sha256: digest,
+                bytes: bytes.len() as u64,
+            },
+            put,
+        ))
     }
 
     /// Hashes and stores bytes; a no-op if they are already there.
@@ -45,26 +55,38 @@ impl Store {
     }
 
     pub async fn put_json<T: Serialize>(&self, value: &T) -> Result<(ObjectRef, Put)> {
-        let bytes = serde_json::to_vec(value)
-            .map_err(|e| Error::Invalid { what: "record".into(), reason: e.to_string() })?;
+        let bytes = serde_json::to_vec(value).map_err(|e| Error::Invalid {
+            what: "record".into(),
+            reason: e.to_string(),
+        })?;
         self.put(&bytes).await
     }
 
     /// The object's bytes, re-hashed: a mismatch is an error, never served.
     pub async fn get(&self, digest: &Digest) -> Result<Vec<u8>> {
         let key = digest.key();
-        let bytes = self.backend.get(&key).await?.ok_or_else(|| Error::Missing(key.clone()))?;
+        let bytes = self
+            .backend
+            .get(&key)
+            .await?
+            .ok_or_else(|| Error::Missing(key.clone()))?;
         let actual = sha256(&bytes);
         if actual != *digest {
-            return Err(Error::Corrupt { key, expected: digest.hex(), actual: actual.hex() });
+            return Err(Error::Corrupt {
+                key,
+                expected: digest.hex(),
+                actual: actual.hex(),
+            });
         }
         Ok(bytes)
     }
 
     pub async fn get_json<T: DeserializeOwned>(&self, digest: &Digest) -> Result<T> {
         let bytes = self.get(digest).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Invalid { what: format!("object {}", digest.key()), reason: e.to_string() })
+        serde_json::from_slice(&bytes).map_err(|e| Error::Invalid {
+            what: format!("object {}", digest.key()),
+            reason: e.to_string(),
+        })
     }
 
     async fn ref_digest(&self, name: &str) -> Result<Option<Digest>> {
@@ -72,7 +94,10 @@ impl Store {
             None => Ok(None),
             Some(value) => Digest::from_hex(&value)
                 .map(Some)
-                .ok_or_else(|| Error::Invalid { what: format!("ref {name}"), reason: format!("'{value}' is not a sha256") }),
+                .ok_or_else(|| Error::Invalid {
+                    what: format!("ref {name}"),
+                    reason: format!("'{value}' is not a sha256"),
+                }),
         }
     }
 
@@ -83,7 +108,9 @@ impl Store {
 
     /// Points a dossier at a new manifest: the commit point of storing a dossier.
     pub async fn set_dossier_ref(&self, dossier: &str, manifest: &Digest) -> Result<()> {
-        self.backend.set_ref(&format!("dossiers/{dossier}"), &manifest.hex()).await
+        self.backend
+            .set_ref(&format!("dossiers/{dossier}"), &manifest.hex())
+            .await
     }
 
     /// Every dossier with a stored manifest, sorted.
@@ -111,7 +138,9 @@ impl Store {
     }
 
     pub async fn cache_set(&self, key: &Digest, value: &Digest) -> Result<()> {
-        self.backend.set_ref(&format!("cache/{}", key.key()), &value.hex()).await
+        self.backend
+            .set_ref(&format!("cache/{}", key.key()), &value.hex())
+            .await
     }
 
     /// Appends an event to the hash-chained ledger; returns the new record's digest.
@@ -122,9 +151,17 @@ impl Store {
             Some(digest) => self.get_json::<Record>(digest).await?.seq + 1,
             None => 0,
         };
-        let record = Record { version: 1, seq, prev, at: crate::now_rfc3339(), event };
+        let record = Record {
+            version: 1,
+            seq,
+            prev,
+            at: crate::now_rfc3339(),
+            event,
+        };
         let (object, _) = self.put_json(&record).await?;
-        self.backend.set_ref("ledger/head", &object.sha256.hex()).await?;
+        self.backend
+            .set_ref("ledger/head", &object.sha256.hex())
+            .await?;
         Ok(object.sha256)
     }
 
@@ -151,9 +188,17 @@ mod tests {
         let store = Store::local(dir.path());
         let (object, put) = store.put(b"original scan").await.unwrap();
         assert_eq!(put, Put::Stored);
-        std::fs::write(dir.path().join("objects").join(&object.key), b"altered scan").unwrap();
+        std::fs::write(
+            dir.path().join("objects").join(&object.key),
+            b"altered scan",
+        )
+        .unwrap();
         match store.get(&object.sha256).await {
-            Err(Error::Corrupt { key, expected, actual }) => {
+            Err(Error::Corrupt {
+                key,
+                expected,
+                actual,
+            }) => {
                 assert_eq!(key, object.key);
                 assert_eq!(expected, object.sha256.hex());
                 assert_eq!(actual, sha256(b"altered scan").hex());
@@ -166,8 +211,22 @@ mod tests {
     async fn ledger_records_chain_to_the_one_before() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::local(dir.path());
-        let first = store.append(Event::Rejected { batch: "B".into(), path: "B/x".into(), error: "bad".into() }).await.unwrap();
-        let second = store.append(Event::Rejected { batch: "B".into(), path: "B/y".into(), error: "bad".into() }).await.unwrap();
+        let first = store
+            .append(Event::Rejected {
+                batch: "B".into(),
+                path: "B/x".into(),
+                error: "bad".into(),
+            })
+            .await
+            .unwrap();
+        let second = store
+            .append(Event::Rejected {
+                batch: "B".into(),
+                path: "B/y".into(),
+                error: "bad".into(),
+            })
+            .await
+            .unwrap();
         let ledger = store.ledger().await.unwrap();
         assert_eq!(ledger.len(), 2);
         assert_eq!(ledger[0].0, second);

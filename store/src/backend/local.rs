@@ -48,12 +48,17 @@ fn check_name(name: &str, what: &str) -> Result<()> {
                 && part != "."
                 && part != ".."
                 && !part.starts_with(".tmp-")
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         });
     if ok {
         Ok(())
     } else {
-        Err(Error::Invalid { what: format!("{what} '{name}'"), reason: "unsafe characters".into() })
+        Err(Error::Invalid {
+            what: format!("{what} '{name}'"),
+            reason: "unsafe characters".into(),
+        })
     }
 }
 
@@ -66,7 +71,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         ".tmp-{}-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
     );
     let tmp = dir.join(unique);
     // Removes the temp file if anything below fails.
@@ -79,9 +86,12 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         }
     }
     let mut guard = Guard(&tmp, false);
-    let mut file = fs::File::create(&tmp).map_err(Error::io(format!("creating {}", tmp.display())))?;
-    file.write_all(bytes).map_err(Error::io(format!("writing {}", tmp.display())))?;
-    file.sync_all().map_err(Error::io(format!("syncing {}", tmp.display())))?;
+    let mut file =
+        fs::File::create(&tmp).map_err(Error::io(format!("creating {}", tmp.display())))?;
+    file.write_all(bytes)
+        .map_err(Error::io(format!("writing {}", tmp.display())))?;
+    file.sync_all()
+        .map_err(Error::io(format!("syncing {}", tmp.display())))?;
     drop(file);
     fs::rename(&tmp, path).map_err(Error::io(format!("renaming into {}", path.display())))?;
     guard.1 = true;
@@ -93,7 +103,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Backend(format!("blocking task failed: {e}")))?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Backend(format!("blocking task failed: {e}")))?
 }
 
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
@@ -108,8 +120,16 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
         if name.starts_with(".tmp-") {
             continue;
         }
-        let full = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
-        if entry.file_type().map_err(Error::io("reading a file type"))?.is_dir() {
+        let full = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry
+            .file_type()
+            .map_err(Error::io("reading a file type"))?
+            .is_dir()
+        {
             walk(&entry.path(), &full, out)?;
         } else {
             out.push(full);
@@ -209,7 +229,14 @@ mod tests {
     async fn names_cannot_escape_the_archive() {
         let dir = tempfile::tempdir().unwrap();
         let local = Local::new(dir.path());
-        for bad in ["../x", "a/../../b", "/etc/passwd", "a//b", "", "dossiers/a b"] {
+        for bad in [
+            "../x",
+            "a/../../b",
+            "/etc/passwd",
+            "a//b",
+            "",
+            "dossiers/a b",
+        ] {
             assert!(local.set_ref(bad, "v").await.is_err(), "{bad}");
         }
     }
@@ -221,8 +248,14 @@ mod tests {
         local.set_ref("dossiers/B", "2").await.unwrap();
         local.set_ref("dossiers/A", "1").await.unwrap();
         local.set_ref("ledger/head", "h").await.unwrap();
-        assert_eq!(local.list_refs("dossiers/").await.unwrap(), vec!["dossiers/A", "dossiers/B"]);
-        assert_eq!(local.get_ref("dossiers/A").await.unwrap().as_deref(), Some("1"));
+        assert_eq!(
+            local.list_refs("dossiers/").await.unwrap(),
+            vec!["dossiers/A", "dossiers/B"]
+        );
+        assert_eq!(
+            local.get_ref("dossiers/A").await.unwrap().as_deref(),
+            Some("1")
+        );
         assert_eq!(local.get_ref("dossiers/C").await.unwrap(), None);
     }
 
@@ -231,7 +264,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("o/k");
         write_atomic(&path, b"data").unwrap();
-        let names: Vec<_> = fs::read_dir(dir.path().join("o")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path().join("o"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec!["k"]);
     }
 }
