@@ -14,6 +14,7 @@ pub mod deskew;
 pub mod despeckle;
 pub mod engine;
 mod error;
+pub mod orientation;
 pub mod preprocess;
 
 pub use decode::{Limits, Scan, decode_page, page_count};

@@ -3,7 +3,7 @@
 use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
-use crate::{blank, deskew, despeckle};
+use crate::{blank, deskew, despeckle, orientation};
 
 /// A page made ready for OCR, and what was done to it.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ pub struct Preprocessed {
     pub bilevel: bool,
 }
 
-/// Runs blank detection, deskew and despeckling on a decoded page scanned at `dpi`.
+/// Runs blank detection, orientation, deskew and despeckling on a decoded page scanned at `dpi`.
 pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     let grey = deskew::to_grey(&scan.image);
     if blank::is_blank(&grey) {
@@ -38,32 +38,43 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
             bilevel: scan.bilevel,
         };
     }
-    let skew = deskew::estimate(&grey);
-    // Below this the correction would only blur the page.
-    let (image, grey) = if skew.degrees.abs() >= 0.05 && skew.confidence > 0.0 {
-        let image = deskew::straighten(&scan.image, skew.degrees);
-        let grey = deskew::to_grey(&image);
-        (image, grey)
+    let (mut image, mut grey) = (scan.image, grey);
+    // Quarter turns applied clockwise, i.e. how far the page lay turned counter-clockwise.
+    let mut quarters = 0u16;
+    let (rows, columns) = deskew::estimate_both(&grey);
+    let skew = if orientation::sideways(rows.sharpness, columns.sharpness) {
+        image = image.rotate90();
+        grey = deskew::to_grey(&image);
+        quarters = 1;
+        deskew::estimate(&grey)
     } else {
-        (scan.image, grey)
+        rows
     };
+    // Below 0.05 degree a correction would only blur the page.
+    let straighten = skew.degrees.abs() >= 0.05 && skew.confidence > 0.0;
+    if straighten {
+        image = deskew::straighten(&image, skew.degrees);
+        grey = deskew::to_grey(&image);
+    }
+    if orientation::vote(&grey).upside_down() {
+        image = image.rotate180();
+        grey = image::imageops::rotate180(&grey);
+        quarters += 2;
+    }
     // A bilevel page stays bilevel: interpolation greys the edges, so threshold back.
-    let image = if scan.bilevel && skew.degrees.abs() >= 0.05 {
+    if scan.bilevel && straighten {
         let mut bw = grey.clone();
         bw.pixels_mut()
             .for_each(|p| p[0] = if p[0] < 128 { 0 } else { 255 });
-        DynamicImage::ImageLuma8(bw)
-    } else {
-        image
-    };
-    let mut grey = grey;
+        image = DynamicImage::ImageLuma8(bw);
+    }
     despeckle::despeckle(&mut grey, dpi);
     Preprocessed {
         image,
         grey,
         skew_degrees: skew.degrees,
         skew_confidence: skew.confidence,
-        rotation: 0,
+        rotation: quarters * 90,
         blank: false,
         bilevel: scan.bilevel,
     }

@@ -52,6 +52,9 @@ pub struct PageTruth {
     pub lang: String,
     pub font: String,
     pub skew_degrees: f32,
+    /// Quarter-turn the sheet lay in, counter-clockwise (0, 90, 180, 270).
+    #[serde(default)]
+    pub rotation: u16,
     pub blank: bool,
     /// The text as set, line by line.
     pub text: String,
@@ -85,6 +88,8 @@ pub struct BatchOptions {
     pub blank_backs: bool,
     /// Number of the first dossier (`INT-2026-<n>`).
     pub first_number: u32,
+    /// Share of pages fed sideways or upside down (0 to 1).
+    pub turned: f32,
 }
 
 impl Default for BatchOptions {
@@ -98,6 +103,7 @@ impl Default for BatchOptions {
             documents: 3,
             blank_backs: true,
             first_number: 1,
+            turned: 0.0,
         }
     }
 }
@@ -147,6 +153,12 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
                 noise: options.noise,
                 blur: rng.below(2) == 0,
                 specks: 40 + rng.below(80) as u32,
+                // No draw at all when nothing is turned, so that existing seeds make the same batches.
+                rotation: if options.turned > 0.0 && rng.unit() < options.turned {
+                    *rng.pick(&[90, 180, 270])
+                } else {
+                    0
+                },
             };
             let (mut image, text) = render::render(doc, family, &style, &mut rng);
             // Medical certificates come from a black-and-white scanner: pure black and white pixels.
@@ -180,6 +192,7 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
                 lang: doc.lang.to_owned(),
                 font: family.name.clone(),
                 skew_degrees: style.skew_degrees,
+                rotation: style.rotation,
                 blank: false,
                 text,
             });
@@ -192,6 +205,7 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
                     lang: doc.lang.to_owned(),
                     font: family.name.clone(),
                     skew_degrees: 0.0,
+                    rotation: 0,
                     blank: true,
                     text: String::new(),
                 });

@@ -31,6 +31,9 @@ struct Args {
     /// No blank versos.
     #[arg(long)]
     no_blank_backs: bool,
+    /// Share of pages fed sideways or upside down (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    turned: f32,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         documents: args.documents,
         blank_backs: !args.no_blank_backs,
         first_number: 1,
+        turned: args.turned,
     };
     let truth = generate_batch(&args.out, &options)?;
     let pages: usize = truth.dossiers.iter().map(|d| d.pages.len()).sum();

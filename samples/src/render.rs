@@ -99,6 +99,8 @@ pub struct PageStyle {
     pub blur: bool,
     /// Dark dust specks.
     pub specks: u32,
+    /// Quarter-turn the sheet lies in on the scanner, counter-clockwise: 0, 90, 180 or 270.
+    pub rotation: u16,
 }
 
 /// Ink coverage of a page, 0 (paper) to 1 (ink), before degradation.
@@ -219,7 +221,14 @@ pub fn render(
             y += px * 0.4;
         }
     }
-    (degrade(&page, style, rng), truth.join("\n"))
+    let scanned = degrade(&page, style, rng);
+    let scanned = match style.rotation % 360 {
+        90 => image::imageops::rotate270(&scanned),
+        180 => image::imageops::rotate180(&scanned),
+        270 => image::imageops::rotate90(&scanned),
+        _ => scanned,
+    };
+    (scanned, truth.join("\n"))
 }
 
 /// Turns ink coverage into a scanned grey page: skew, blur, paper tone, noise, dust.
