@@ -61,7 +61,8 @@ row() { # label seconds rss_kib score_json
   python3 -c '
 import json, sys
 label, secs, rss, pages, score = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5])
-print(f"| {label} | {secs:.1f} | {pages * 60 / secs:.1f} | {rss / 1024:.0f} | {score[\"cer_mean\"] * 100:.2f}% | {score[\"cer_median\"] * 100:.2f}% | {score[\"cer_max\"] * 100:.1f}% |")
+mean, median, worst = (100 * score[k] for k in ("cer_mean", "cer_median", "cer_max"))
+print(f"| {label} | {secs:.1f} | {pages * 60 / secs:.1f} | {rss / 1024:.0f} | {mean:.2f}% | {median:.2f}% | {worst:.1f}% |")
 ' "$1" "$2" "$3" "$pages" "$4"
 }
 score() { "$bin/dossier-score" "$work/truth.json" "$work/$1" "$2"; }

@@ -56,8 +56,12 @@ impl Engine {
     }
 
     fn init(lang: &str) -> Result<Tesseract> {
-        Tesseract::new(None, Some(lang))
-            .map_err(|e| Error::Tesseract(format!("cannot load language models '{lang}': {e}")))
+        let tess = Tesseract::new(None, Some(lang))
+            .map_err(|e| Error::Tesseract(format!("cannot load language models '{lang}': {e}")))?;
+        // Scans are dark text on light paper: Tesseract's second pass over
+        // inverted copies of doubtful lines costs time and finds nothing here.
+        tess.set_variable("tessedit_do_invert", "0")
+            .map_err(|e| Error::Tesseract(format!("setting tessedit_do_invert: {e}")))
     }
 
     /// Reads a grey page scanned at `dpi`.
