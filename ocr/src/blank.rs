@@ -17,13 +17,12 @@ pub fn is_blank(grey: &GrayImage) -> bool {
 /// The share of the page, margins left out, that is clearly ink.
 pub fn ink_share(grey: &GrayImage) -> f64 {
     let small = downscale(grey, work_factor(grey));
-    let (w, h) = small.dimensions();
     // Margins hold scanner borders and the shadow of the lid: not content.
-    let (mx, my) = (w / 20, h / 20);
+    let region = crate::border::content_region(&small, 110, 20);
     let mut dark = 0u64;
     let mut total = 0u64;
-    for y in my..h.saturating_sub(my) {
-        for x in mx..w.saturating_sub(mx) {
+    for y in region.y0..region.y1 {
+        for x in region.x0..region.x1 {
             total += 1;
             dark += u64::from(small.get_pixel(x, y)[0] < 110);
         }

@@ -107,18 +107,18 @@ pub fn estimate_both(grey: &GrayImage) -> (Skew, Skew) {
 fn estimate_small(small: &GrayImage) -> Skew {
     let threshold = otsu(small).min(160);
     let (w, h) = (small.width() as i32, small.height() as i32);
-    // Scanner borders and punch holes sit at the edges; leave a margin out.
-    let (mx, my) = (w / 30, h / 30);
+    // Scanner borders, punch holes and lid shadows sit at the edges; leave them out.
+    let region = crate::border::content_region(small, threshold, 30);
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let mut points = Vec::new();
-    for y in my..h - my {
-        for x in mx..w - mx {
-            if small.get_pixel(x as u32, y as u32)[0] <= threshold {
+    for y in region.y0..region.y1 {
+        for x in region.x0..region.x1 {
+            if small.get_pixel(x, y)[0] <= threshold {
                 points.push((x as f32 - cx, y as f32 - cy));
             }
         }
     }
-    let n_pixels = ((w - 2 * mx) * (h - 2 * my)).max(1) as usize;
+    let n_pixels = ((region.x1 - region.x0) * (region.y1 - region.y0)).max(1) as usize;
     // Too little ink to say anything, or so much that it is a photo or a black page.
     if points.len() < 50 || points.len() > n_pixels / 2 {
         return Skew {

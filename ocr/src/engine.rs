@@ -60,8 +60,13 @@ impl Engine {
             .map_err(|e| Error::Tesseract(format!("cannot load language models '{lang}': {e}")))?;
         // Scans are dark text on light paper: Tesseract's second pass over
         // inverted copies of doubtful lines costs time and finds nothing here.
-        tess.set_variable("tessedit_do_invert", "0")
-            .map_err(|e| Error::Tesseract(format!("setting tessedit_do_invert: {e}")))
+        let tess = tess
+            .set_variable("tessedit_do_invert", "0")
+            .map_err(|e| Error::Tesseract(format!("setting tessedit_do_invert: {e}")))?;
+        // Tesseract's own chatter ("Image too small to scale!!") would land on
+        // the operator's terminal; problems reach callers as errors instead.
+        tess.set_variable("debug_file", "/dev/null")
+            .map_err(|e| Error::Tesseract(format!("setting debug_file: {e}")))
     }
 
     /// Reads a grey page scanned at `dpi`.

@@ -9,6 +9,7 @@
 //! (callers hand it bytes), tokio, storage or PDF.
 
 pub mod blank;
+pub mod border;
 pub mod decode;
 pub mod deskew;
 pub mod despeckle;

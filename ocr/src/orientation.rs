@@ -51,22 +51,22 @@ pub fn vote(grey: &GrayImage) -> Vote {
     // Half resolution keeps ascenders several pixels tall at 200 dpi and up.
     let small = downscale(grey, (grey.width().min(grey.height()) / 1400).max(1));
     let threshold = otsu(&small).min(160);
-    let (w, h) = small.dimensions();
-    let (x0, x1) = (w / 20, w - w / 20);
-    let profile: Vec<u64> = (0..h)
+    let region = crate::border::content_region(&small, threshold, 20);
+    let (x0, x1) = (region.x0, region.x1);
+    let profile: Vec<u64> = (0..small.height())
         .map(|y| {
             (x0..x1)
                 .filter(|&x| small.get_pixel(x, y)[0] <= threshold)
                 .count() as u64
         })
         .collect();
-    let min_ink = ((x1 - x0) as u64 / 200).max(2);
+    let min_ink = (u64::from(x1.saturating_sub(x0)) / 200).max(2);
     let mut vote = Vote {
         ascender: 0,
         descender: 0,
     };
-    let mut y = (h / 30) as usize;
-    let end = (h - h / 30) as usize;
+    let mut y = region.y0 as usize;
+    let end = region.y1 as usize;
     while y < end {
         if profile[y] < min_ink {
             y += 1;

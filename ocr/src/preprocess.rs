@@ -3,7 +3,7 @@
 use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
-use crate::{blank, deskew, despeckle, orientation};
+use crate::{blank, border, deskew, despeckle, orientation};
 
 /// A page made ready for OCR, and what was done to it.
 #[derive(Debug, Clone)]
@@ -39,6 +39,12 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
         };
     }
     let (mut image, mut grey) = (scan.image, grey);
+    // Dark scanner borders are not the document, and they mislead every step
+    // after this one: paint them as paper (in the archived image too).
+    if let Some(region) = border::find(&grey) {
+        border::whiten(&mut image, region);
+        grey = deskew::to_grey(&image);
+    }
     // Quarter turns applied clockwise, i.e. how far the page lay turned counter-clockwise.
     let mut quarters = 0u16;
     let (rows, columns) = deskew::estimate_both(&grey);

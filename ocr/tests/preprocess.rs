@@ -18,6 +18,7 @@ fn page(kind: usize, skew: f32, rotation: u16, seed: u64) -> dossier_ocr::Scan {
         blur: true,
         specks: 60,
         rotation,
+        marks: Default::default(),
     };
     let family = &families[seed as usize % families.len()];
     let (grey, _) = render::render(&doc, family, &style, &mut rng);

@@ -24,7 +24,7 @@ use image::GrayImage;
 use serde::{Deserialize, Serialize};
 
 use crate::documents::Candidate;
-use crate::render::PageStyle;
+use crate::render::{Marks, PageStyle};
 use crate::rng::Rng;
 
 /// What the generator knows about every page it wrote.
@@ -154,6 +154,7 @@ pub fn generate_batch(out: &Path, options: &BatchOptions) -> Result<Truth> {
                 blur: rng.below(2) == 0,
                 specks: 40 + rng.below(80) as u32,
                 // No draw at all when nothing is turned, so that existing seeds make the same batches.
+                marks: Marks::default(),
                 rotation: if options.turned > 0.0 && rng.unit() < options.turned {
                     *rng.pick(&[90, 180, 270])
                 } else {

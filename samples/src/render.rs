@@ -101,6 +101,21 @@ pub struct PageStyle {
     pub specks: u32,
     /// Quarter-turn the sheet lies in on the scanner, counter-clockwise: 0, 90, 180 or 270.
     pub rotation: u16,
+    /// What else is on the sheet and around it.
+    pub marks: Marks,
+}
+
+/// Marks that are not text, the kind that mislead skew estimation and OCR.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Marks {
+    /// A round rubber stamp under the text.
+    pub stamp: bool,
+    /// A handwritten signature.
+    pub signature: bool,
+    /// An identity photo.
+    pub photo: bool,
+    /// Dark bands where the scanner saw past the sheet's edges.
+    pub border: bool,
 }
 
 /// Ink coverage of a page, 0 (paper) to 1 (ink), before degradation.
@@ -147,6 +162,120 @@ impl Coverage {
             previous = Some(id);
         }
         caret - x
+    }
+}
+
+impl Coverage {
+    fn add(&mut self, x: i64, y: i64, c: f32) {
+        if x >= 0 && y >= 0 && (x as u32) < self.width && (y as u32) < self.height {
+            let cell = &mut self.ink[(y as u32 * self.width + x as u32) as usize];
+            *cell = (*cell + c).min(1.0);
+        }
+    }
+
+    /// A ring of radius `r` and the given thickness, as rubber stamps print.
+    fn ring(&mut self, cx: f32, cy: f32, r: f32, thickness: f32, ink: f32) {
+        let reach = (r + thickness) as i64 + 1;
+        for dy in -reach..=reach {
+            for dx in -reach..=reach {
+                let d = ((dx * dx + dy * dy) as f32).sqrt();
+                let c = (thickness / 2.0 - (d - r).abs() + 0.5).clamp(0.0, 1.0);
+                if c > 0.0 {
+                    self.add(cx as i64 + dx, cy as i64 + dy, c * ink);
+                }
+            }
+        }
+    }
+
+    /// A pen stroke through `points`, `width` pixels wide.
+    fn stroke(&mut self, points: &[(f32, f32)], width: f32) {
+        let r = width / 2.0;
+        for pair in points.windows(2) {
+            let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+            let steps = ((x1 - x0).hypot(y1 - y0)).ceil().max(1.0) as usize;
+            for i in 0..=steps {
+                let t = i as f32 / steps as f32;
+                let (x, y) = (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+                let reach = r.ceil() as i64;
+                for dy in -reach..=reach {
+                    for dx in -reach..=reach {
+                        if ((dx * dx + dy * dy) as f32) <= r * r {
+                            self.add(x as i64 + dx, y as i64 + dy, 0.5);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A photograph: a mid-grey rectangle with soft blotches.
+    fn photo(&mut self, x0: u32, y0: u32, w: u32, h: u32, rng: &mut Rng) {
+        let blotches: Vec<(f32, f32, f32)> = (0..6)
+            .map(|_| {
+                (
+                    rng.range(0.0, w as f32),
+                    rng.range(0.0, h as f32),
+                    rng.range(40.0, 140.0),
+                )
+            })
+            .collect();
+        for y in 0..h {
+            for x in 0..w {
+                let mut c = 0.35 + 0.2 * (y as f32 / h as f32);
+                for &(bx, by, br) in &blotches {
+                    let d = ((x as f32 - bx).powi(2) + (y as f32 - by).powi(2)).sqrt();
+                    c += 0.25 * (1.0 - d / br).max(0.0);
+                }
+                self.add((x0 + x) as i64, (y0 + y) as i64, c.min(0.95));
+            }
+        }
+    }
+}
+
+/// Draws the marks in the free space under the text, which ends at `y_end`.
+fn draw_marks(page: &mut Coverage, marks: Marks, dpi: f32, y_end: f32, rng: &mut Rng) {
+    let margin = 0.85 * dpi;
+    let top = y_end + 0.4 * dpi;
+    let room = page.height as f32 - margin - top;
+    if marks.photo && room > 1.6 * dpi {
+        page.photo(
+            margin as u32,
+            top as u32,
+            (1.2 * dpi) as u32,
+            (1.5 * dpi) as u32,
+            rng,
+        );
+    }
+    if marks.signature && room > 0.8 * dpi {
+        let (x0, y0) = (page.width as f32 * 0.45, top + 0.3 * dpi);
+        let points: Vec<(f32, f32)> = (0..60)
+            .map(|i| {
+                let t = i as f32 / 59.0;
+                let x = x0 + t * 1.6 * dpi;
+                let y = y0 + (t * 19.0).sin() * 0.18 * dpi + (t * 5.0).cos() * 0.1 * dpi;
+                (x, y)
+            })
+            .collect();
+        page.stroke(&points, 0.012 * dpi);
+    }
+    if marks.stamp && room > 1.2 * dpi {
+        let (cx, cy) = (page.width as f32 - margin - 0.6 * dpi, top + 0.55 * dpi);
+        page.ring(cx, cy, 0.5 * dpi, 0.02 * dpi, 0.6);
+        page.ring(cx, cy, 0.38 * dpi, 0.012 * dpi, 0.6);
+    }
+}
+
+/// Dark bands along two edges: the scanner lid seen past the sheet.
+fn border(grey: &mut GrayImage, dpi: f32, rng: &mut Rng) {
+    let (w, h) = grey.dimensions();
+    let left = (rng.range(0.08, 0.3) * dpi) as u32;
+    let bottom = (rng.range(0.08, 0.3) * dpi) as u32;
+    for y in 0..h {
+        for x in 0..w {
+            if x < left || y >= h - bottom {
+                grey.put_pixel(x, y, image::Luma([(20.0 + rng.unit() * 25.0) as u8]));
+            }
+        }
     }
 }
 
@@ -221,7 +350,11 @@ pub fn render(
             y += px * 0.4;
         }
     }
-    let scanned = degrade(&page, style, rng);
+    draw_marks(&mut page, style.marks, dpi, y, rng);
+    let mut scanned = degrade(&page, style, rng);
+    if style.marks.border {
+        border(&mut scanned, dpi, rng);
+    }
     let scanned = match style.rotation % 360 {
         90 => image::imageops::rotate270(&scanned),
         180 => image::imageops::rotate180(&scanned),
