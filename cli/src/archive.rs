@@ -66,6 +66,30 @@ impl Archive {
     }
 }
 
+impl Archive {
+    /// Where the secret signing key lives: in the archive folder, never in the store.
+    pub fn key_path(&self) -> PathBuf {
+        self.root.join("keys").join("signing.key")
+    }
+
+    /// The signing key, created (and its public half registered) on first use.
+    pub async fn signer(&self) -> Result<store::Signer> {
+        let path = self.key_path();
+        if path.exists() {
+            return Ok(store::Signer::load(&path)?);
+        }
+        let signer = store::Signer::generate()?;
+        signer.save(&path)?;
+        self.store.set_public_key(&signer.public_hex()).await?;
+        eprintln!(
+            "Created the archive's signing key {}; public key {}",
+            path.display(),
+            signer.public_hex()
+        );
+        Ok(signer)
+    }
+}
+
 fn read_config(path: &Path) -> Result<Option<Config>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(

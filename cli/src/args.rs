@@ -52,6 +52,40 @@ pub enum Command {
     Show(ShowArgs),
     /// Rebuild the search index from the store alone.
     Reindex,
+    /// Fixity: re-hash stored objects against the ledger and manifests; check the ledger's chain and seals.
+    Verify(VerifyArgs),
+    /// Is this exact file in the archive, and where?
+    VerifyFile(VerifyFileArgs),
+    /// Export a dossier.
+    Export(ExportArgs),
+    /// Create the archive's Ed25519 key that signs batch seals, and print its public half.
+    Keygen(KeygenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Only these dossiers' objects (the ledger is always checked).
+    pub dossiers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyFileArgs {
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub dossier: String,
+    /// Write a BagIt bag (RFC 8493) into this new folder.
+    #[arg(long, required = true)]
+    pub bagit: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Replace an existing key (earlier seals stay verifiable by the key they name).
+    #[arg(long)]
+    pub force: bool,
 }
 
 const SEARCH_HELP: &str = "\

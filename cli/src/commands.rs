@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::archive::Archive;
 use crate::args::{Cli, Command, IngestArgs, SearchArgs, ShowArgs};
-use crate::{exit, output, progress};
+use crate::{audit, exit, output, progress};
 
 pub async fn run(cli: Cli) -> Result<u8> {
     let archive = Archive::open(&cli.global)?;
@@ -16,6 +16,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Search(args) => search(&archive, args, json),
         Command::Show(args) => show(&archive, args, json).await,
         Command::Reindex => reindex(&archive, json).await,
+        Command::Verify(args) => audit::verify(&archive, args, json).await,
+        Command::VerifyFile(args) => audit::verify_file(&archive, args, json).await,
+        Command::Export(args) => audit::export(&archive, args, json).await,
+        Command::Keygen(args) => audit::keygen(&archive, args, json).await,
     }
 }
 
@@ -34,6 +38,7 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
         index: archive.index.clone(),
         options,
         progress: bar.clone(),
+        signer: Some(Arc::new(archive.signer().await?)),
     };
     let report = ingest::ingest(job).await.context("ingest stopped")?;
     bar.finish();

@@ -2,6 +2,7 @@
 
 mod archive;
 mod args;
+mod audit;
 mod commands;
 mod output;
 mod progress;

@@ -130,4 +130,6 @@ pub struct Job {
     pub index: Arc<index::Index>,
     pub options: Options,
     pub progress: Arc<dyn Progress>,
+    /// Signs each batch's seal; without one, batches are not sealed.
+    pub signer: Option<Arc<store::Signer>>,
 }

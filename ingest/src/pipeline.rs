@@ -114,6 +114,8 @@ struct Outcomes {
     rejected: Vec<Rejection>,
     stored: Vec<(String, usize)>,
     unchanged: Vec<(String, usize)>,
+    /// Per batch: the dossiers stored and every object they name, for the batch's seal.
+    sealed: BTreeMap<String, (Vec<String>, Vec<Digest>)>,
 }
 
 struct Shared {
@@ -195,6 +197,15 @@ pub async fn ingest(job: Job) -> Result<Report> {
     }
     intake_result?;
     assembled?;
+
+    // Seal each batch that stored something: a signed Merkle root over its objects.
+    if let Some(signer) = &shared.job.signer {
+        let sealed =
+            std::mem::take(&mut shared.outcomes.lock().expect("no panics while held").sealed);
+        for (batch, (dossiers, objects)) in sealed {
+            shared.store.seal(&batch, dossiers, objects, signer).await?;
+        }
+    }
 
     let outcomes = std::mem::take(&mut *shared.outcomes.lock().expect("no panics while held"));
     let t = &shared.tally;
@@ -297,6 +308,7 @@ async fn record_rejection(shared: &Shared, batch: &str, rejection: Rejection) ->
             batch: batch.to_owned(),
             path: rejection.path.clone(),
             error: rejection.error.clone(),
+            objects: Vec::new(),
         })
         .await?;
     shared.reject(rejection);
@@ -710,6 +722,16 @@ async fn store_dossier(
     }
     if records.is_empty() {
         let path = format!("{}/{}", start.batch_name, start.id);
+        // The original files are kept all the same; the ledger names them.
+        shared
+            .store
+            .append(Event::Rejected {
+                batch: start.batch_name.clone(),
+                path: path.clone(),
+                error: "no readable page: dossier not stored".into(),
+                objects: start.sources.iter().map(|s| s.sha256).collect(),
+            })
+            .await?;
         shared.reject(Rejection {
             path,
             error: "no readable page: dossier not stored".into(),
@@ -783,7 +805,7 @@ async fn store_dossier(
             dossier: start.id.clone(),
             manifest: manifest_ref.sha256,
             previous: start.replaces,
-            objects: manifest_objects(&manifest),
+            objects: manifest.objects(),
         })
         .await?;
     for (key, page) in fresh_keys {
@@ -811,12 +833,16 @@ async fn store_dossier(
         })
         .await?;
     info!(pages = manifest.pages.len(), manifest = %manifest_ref.sha256, "stored");
-    shared
-        .outcomes
-        .lock()
-        .expect("no panics while held")
-        .stored
-        .push((start.id.clone(), manifest.pages.len()));
+    {
+        let mut outcomes = shared.outcomes.lock().expect("no panics while held");
+        outcomes
+            .stored
+            .push((start.id.clone(), manifest.pages.len()));
+        let seal = outcomes.sealed.entry(start.batch_name.clone()).or_default();
+        seal.0.push(start.id.clone());
+        seal.1.extend(manifest.objects());
+        seal.1.push(manifest_ref.sha256);
+    }
     shared.job.progress.dossier_done(&start.id, Outcome::Stored);
     Ok(true)
 }
@@ -829,20 +855,6 @@ async fn record_page_rejection(
 ) -> Result<()> {
     rejected.push(rejection.clone());
     record_rejection(shared, batch, rejection).await
-}
-
-/// Every object a manifest names (for the ledger record).
-fn manifest_objects(manifest: &Manifest) -> Vec<Digest> {
-    let mut out: Vec<Digest> = manifest.sources.iter().map(|s| s.sha256).collect();
-    for page in &manifest.pages {
-        out.push(page.image.sha256);
-        out.extend(page.words.as_ref().map(|w| w.sha256));
-    }
-    out.push(manifest.pdf.sha256);
-    out.push(manifest.text.sha256);
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// The page image and words of a reused page, from the store.

@@ -42,6 +42,7 @@ async fn run(archive: &Archive, batches: &[&Path]) -> Report {
             ..Options::default()
         },
         progress: Arc::new(Quiet),
+        signer: Some(Arc::new(store::Signer::generate().unwrap())),
     };
     ingest(job).await.unwrap()
 }

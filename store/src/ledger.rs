@@ -38,5 +38,44 @@ pub enum Event {
         batch: String,
         path: String,
         error: String,
+        /// Objects kept all the same (the original files of a dossier with no readable page).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        objects: Vec<Digest>,
     },
+    /// The end of a batch: the Merkle root of every object it stored, signed.
+    BatchSealed {
+        batch: String,
+        dossiers: Vec<String>,
+        objects: Vec<Digest>,
+        merkle_root: Digest,
+        public_key: String,
+        /// Ed25519 over [`crate::seal::message`] of the batch, the root and the record before this one.
+        signature: String,
+    },
+    /// A dossier was exported (e.g. as a BagIt bag).
+    Exported {
+        dossier: String,
+        manifest: Digest,
+        to: String,
+    },
+    /// An integrity check ran.
+    Verified { checked: u64, problems: u64 },
+}
+
+impl Event {
+    /// Every object the event names.
+    pub fn objects(&self) -> Vec<Digest> {
+        match self {
+            Event::DossierStored {
+                manifest, objects, ..
+            } => objects
+                .iter()
+                .copied()
+                .chain(std::iter::once(*manifest))
+                .collect(),
+            Event::Rejected { objects, .. } | Event::BatchSealed { objects, .. } => objects.clone(),
+            Event::Exported { manifest, .. } => vec![*manifest],
+            Event::Verified { .. } => Vec::new(),
+        }
+    }
 }

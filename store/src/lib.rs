@@ -12,6 +12,8 @@ mod error;
 pub mod ledger;
 pub mod manifest;
 mod objects;
+pub mod seal;
+pub mod verify;
 
 pub use backend::{Backend, Put, local::Local};
 pub use digest::{Digest, sha256};
@@ -19,6 +21,7 @@ pub use error::{Error, Result};
 pub use ledger::{Event, Record};
 pub use manifest::{Manifest, ObjectRef};
 pub use objects::Store;
+pub use seal::Signer;
 
 /// Now, as an RFC 3339 UTC timestamp (to the second), for manifests and ledger records.
 pub fn now_rfc3339() -> String {

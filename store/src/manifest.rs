@@ -43,6 +43,22 @@ pub struct Manifest {
     pub replaces: Option<Digest>,
 }
 
+impl Manifest {
+    /// Every object the manifest names (not itself), sorted, without repeats.
+    pub fn objects(&self) -> Vec<Digest> {
+        let mut out: Vec<Digest> = self.sources.iter().map(|s| s.sha256).collect();
+        for page in &self.pages {
+            out.push(page.image.sha256);
+            out.extend(page.words.as_ref().map(|w| w.sha256));
+        }
+        out.push(self.pdf.sha256);
+        out.push(self.text.sha256);
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 /// How the pages were processed; a change of settings means a new OCR pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {

@@ -165,6 +165,72 @@ impl Store {
         Ok(object.sha256)
     }
 
+    /// Seals a batch: the Merkle root of `objects`, signed together with the
+    /// ledger record it follows, appended as a `BatchSealed` record.
+    pub async fn seal(
+        &self,
+        batch: &str,
+        dossiers: Vec<String>,
+        mut objects: Vec<Digest>,
+        signer: &crate::seal::Signer,
+    ) -> Result<Digest> {
+        objects.sort();
+        objects.dedup();
+        let root = crate::seal::merkle_root(&objects);
+        let _guard = self.ledger_lock.lock().await;
+        let prev = self.ref_digest("ledger/head").await?;
+        let seq = match &prev {
+            Some(digest) => self.get_json::<Record>(digest).await?.seq + 1,
+            None => 0,
+        };
+        let signature = signer.sign(&crate::seal::message(batch, &root, prev.as_ref()));
+        let event = Event::BatchSealed {
+            batch: batch.to_owned(),
+            dossiers,
+            objects,
+            merkle_root: root,
+            public_key: signer.public_hex(),
+            signature,
+        };
+        let record = Record {
+            version: 1,
+            seq,
+            prev,
+            at: crate::now_rfc3339(),
+            event,
+        };
+        let (object, _) = self.put_json(&record).await?;
+        self.backend
+            .set_ref("ledger/head", &object.sha256.hex())
+            .await?;
+        Ok(object.sha256)
+    }
+
+    /// The archive's public key for seals, if one was registered.
+    pub async fn public_key(&self) -> Result<Option<String>> {
+        self.backend.get_ref("keys/public").await
+    }
+
+    /// Registers the public key auditors check seals against.
+    pub async fn set_public_key(&self, public_hex: &str) -> Result<()> {
+        self.backend.set_ref("keys/public", public_hex).await
+    }
+
+    /// Every cached page record (values of the `cache/` refs).
+    pub async fn cache_records(&self) -> Result<Vec<Digest>> {
+        let mut out = Vec::new();
+        for name in self.backend.list_refs("cache/").await? {
+            if let Some(digest) = self.ref_digest(&name).await? {
+                out.push(digest);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn ledger_head(&self) -> Result<Option<Digest>> {
+        self.ref_digest("ledger/head").await
+    }
+
     /// The ledger from newest to oldest.
     pub async fn ledger(&self) -> Result<Vec<(Digest, Record)>> {
         let mut out = Vec::new();
@@ -216,6 +282,7 @@ mod tests {
                 batch: "B".into(),
                 path: "B/x".into(),
                 error: "bad".into(),
+                objects: Vec::new(),
             })
             .await
             .unwrap();
@@ -224,6 +291,7 @@ mod tests {
                 batch: "B".into(),
                 path: "B/y".into(),
                 error: "bad".into(),
+                objects: Vec::new(),
             })
             .await
             .unwrap();

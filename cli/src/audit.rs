@@ -1,0 +1,319 @@
+//! The auditors' commands: verify, verify-file, export as BagIt, keygen.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use store::{Digest, Event, sha256};
+
+use crate::archive::Archive;
+use crate::args::{ExportArgs, KeygenArgs, VerifyArgs, VerifyFileArgs};
+use crate::{exit, output};
+
+pub async fn verify(archive: &Archive, args: VerifyArgs, json: bool) -> Result<u8> {
+    let report = store::verify::verify(&archive.store, &args.dossiers).await?;
+    archive
+        .store
+        .append(Event::Verified {
+            checked: report.checked,
+            problems: report.problems.len() as u64,
+        })
+        .await?;
+    let rate = report.bytes as f64 / report.seconds.max(1e-9) / 1e6;
+    if json {
+        let mut value = serde_json::to_value(&report)?;
+        value["mb_per_second"] = serde_json::json!((rate * 10.0).round() / 10.0);
+        output::json(&value)?;
+    } else {
+        println!(
+            "Checked {} objects ({}) in {:.2} s, {rate:.0} MB/s.",
+            report.checked,
+            output::bytes(report.bytes),
+            report.seconds
+        );
+        if report.problems.is_empty() {
+            println!(
+                "Intact: every object matches its recorded hash; the ledger chain and seals hold."
+            );
+        }
+        for problem in &report.problems {
+            println!(
+                "{:<10} {}  {}",
+                format!("{:?}", problem.kind).to_lowercase(),
+                problem.key,
+                problem.detail
+            );
+            if let (Some(expected), Some(actual)) = (&problem.expected, &problem.actual) {
+                println!("           expected {expected}\n           found    {actual}");
+            }
+        }
+    }
+    Ok(if report.problems.is_empty() {
+        exit::OK
+    } else {
+        exit::PROBLEMS
+    })
+}
+
+/// Where an object is used.
+#[derive(Debug, Serialize)]
+struct Use {
+    dossier: String,
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Found {
+    found: bool,
+    file: String,
+    sha256: Digest,
+    key: String,
+    uses: Vec<Use>,
+    stored_at: Option<String>,
+    batch: Option<String>,
+    batch_root: Option<Digest>,
+}
+
+pub async fn verify_file(archive: &Archive, args: VerifyFileArgs, json: bool) -> Result<u8> {
+    let bytes = tokio::fs::read(&args.file)
+        .await
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let digest = sha256(&bytes);
+    let present = archive.store.backend().head(&digest.key()).await?.is_some();
+    let mut uses = Vec::new();
+    for id in archive.store.dossiers().await? {
+        let Some((manifest_digest, manifest)) = archive.store.manifest(&id).await? else {
+            continue;
+        };
+        let mut used = |role, page, path| {
+            uses.push(Use {
+                dossier: id.clone(),
+                role,
+                page,
+                path,
+            })
+        };
+        if manifest_digest == digest {
+            used("manifest", None, None);
+        }
+        if manifest.pdf.sha256 == digest {
+            used("PDF", None, None);
+        }
+        if manifest.text.sha256 == digest {
+            used("text", None, None);
+        }
+        for source in manifest.sources.iter().filter(|s| s.sha256 == digest) {
+            used("original scan", None, Some(source.path.clone()));
+        }
+        for page in &manifest.pages {
+            if page.image.sha256 == digest {
+                used("page image", Some(page.number), None);
+            }
+            if page.words.as_ref().is_some_and(|w| w.sha256 == digest) {
+                used("OCR words", Some(page.number), None);
+            }
+        }
+    }
+    // The oldest record that stored it, and the seal that covers it.
+    let (mut stored_at, mut batch, mut batch_root) = (None, None, None);
+    for (_, record) in archive.store.ledger().await?.into_iter().rev() {
+        let names_it = record.event.objects().contains(&digest);
+        match &record.event {
+            Event::DossierStored { .. } if names_it && stored_at.is_none() => {
+                stored_at = Some(record.at.clone())
+            }
+            Event::BatchSealed {
+                batch: b,
+                merkle_root,
+                ..
+            } if names_it && batch.is_none() => {
+                batch = Some(b.clone());
+                batch_root = Some(*merkle_root);
+            }
+            _ => {}
+        }
+    }
+    let found = present && !uses.is_empty();
+    let report = Found {
+        found,
+        file: args.file.display().to_string(),
+        sha256: digest,
+        key: digest.key(),
+        uses,
+        stored_at,
+        batch,
+        batch_root,
+    };
+    if json {
+        output::json(&report)?;
+    } else if found {
+        println!(
+            "{} is in the archive as object {} (sha256 {digest}).",
+            report.file, report.key
+        );
+        for u in &report.uses {
+            let page = u.page.map(|p| format!(" page {p}")).unwrap_or_default();
+            let path = u
+                .path
+                .as_ref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
+            println!("  {}: {}{page}{path}", u.dossier, u.role);
+        }
+        if let Some(at) = &report.stored_at {
+            println!("  stored {at}");
+        }
+        if let (Some(b), Some(root)) = (&report.batch, &report.batch_root) {
+            println!("  sealed in batch {b}, Merkle root {root}");
+        }
+    } else {
+        println!("{} is not in the archive (sha256 {digest}).", report.file);
+    }
+    Ok(if found { exit::OK } else { exit::PROBLEMS })
+}
+
+pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u8> {
+    let Some((manifest_digest, manifest)) = archive.store.manifest(&args.dossier).await? else {
+        eprintln!(
+            "error: no dossier '{}' in {}",
+            args.dossier,
+            archive.root.display()
+        );
+        return Ok(exit::NOT_FOUND);
+    };
+    let bag = &args.bagit;
+    if bag.exists() && std::fs::read_dir(bag)?.next().is_some() {
+        bail!(
+            "{} exists and is not empty; a bag is written into a new folder",
+            bag.display()
+        );
+    }
+    let store = &archive.store;
+    let mut payload: Vec<(String, Vec<u8>)> = vec![
+        (
+            format!("data/{}.pdf", manifest.dossier),
+            store.get(&manifest.pdf.sha256).await?,
+        ),
+        (
+            "data/text.txt".into(),
+            store.get(&manifest.text.sha256).await?,
+        ),
+        (
+            "data/manifest.json".into(),
+            store.get(&manifest_digest).await?,
+        ),
+        (
+            "data/metadata.json".into(),
+            serde_json::to_vec_pretty(
+                &serde_json::json!({ "dossier": manifest.metadata, "batch": manifest.batch }),
+            )?,
+        ),
+    ];
+    for source in &manifest.sources {
+        let name = source.path.rsplit('/').next().unwrap_or(&source.path);
+        payload.push((
+            format!("data/originals/{name}"),
+            store.get(&source.sha256).await?,
+        ));
+    }
+    // The ledger records that concern this dossier, oldest first.
+    let mut ledger = String::new();
+    for (digest, record) in store.ledger().await?.into_iter().rev() {
+        let concerns = match &record.event {
+            Event::DossierStored { dossier, .. } | Event::Exported { dossier, .. } => {
+                *dossier == manifest.dossier
+            }
+            Event::BatchSealed { dossiers, .. } => dossiers.contains(&manifest.dossier),
+            Event::Rejected { path, .. } => path.contains(&format!("/{}/", manifest.dossier)),
+            _ => false,
+        };
+        if concerns {
+            let line = serde_json::json!({ "record": digest, "content": record });
+            writeln!(ledger, "{line}")?;
+        }
+    }
+    payload.push(("data/ledger.jsonl".into(), ledger.into_bytes()));
+
+    let mut manifest_lines = String::new();
+    let (mut octets, count) = (0u64, payload.len());
+    for (path, bytes) in &payload {
+        write_file(bag, path, bytes)?;
+        octets += bytes.len() as u64;
+        writeln!(manifest_lines, "{}  {path}", sha256(bytes))?;
+    }
+    let bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+    let info = format!(
+        "Bag-Software-Agent: dossier {}\nBagging-Date: {}\nExternal-Identifier: {}\nExternal-Description: Integration dossier {} (manifest {manifest_digest})\nPayload-Oxum: {octets}.{count}\n",
+        env!("CARGO_PKG_VERSION"),
+        &store::now_rfc3339()[..10],
+        manifest.dossier,
+        manifest.dossier,
+    );
+    let mut tags = String::new();
+    for (name, content) in [
+        ("bagit.txt", bagit.as_bytes()),
+        ("bag-info.txt", info.as_bytes()),
+        ("manifest-sha256.txt", manifest_lines.as_bytes()),
+    ] {
+        write_file(bag, name, content)?;
+        writeln!(tags, "{}  {name}", sha256(content))?;
+    }
+    write_file(bag, "tagmanifest-sha256.txt", tags.as_bytes())?;
+    store
+        .append(Event::Exported {
+            dossier: manifest.dossier.clone(),
+            manifest: manifest_digest,
+            to: format!("bagit:{}", bag.display()),
+        })
+        .await?;
+    if json {
+        output::json(
+            &serde_json::json!({ "dossier": manifest.dossier, "bag": bag, "files": count, "bytes": octets }),
+        )?;
+    } else {
+        println!(
+            "Wrote a BagIt bag of {} to {}: {count} files, {}.",
+            manifest.dossier,
+            bag.display(),
+            output::bytes(octets)
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("bag paths have a parent"))?;
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+pub async fn keygen(archive: &Archive, args: KeygenArgs, json: bool) -> Result<u8> {
+    let path = archive.key_path();
+    let (signer, created) = if path.exists() && !args.force {
+        (store::Signer::load(&path)?, false)
+    } else {
+        let signer = store::Signer::generate()?;
+        signer.save(&path)?;
+        (signer, true)
+    };
+    archive.store.set_public_key(&signer.public_hex()).await?;
+    if json {
+        output::json(
+            &serde_json::json!({ "public_key": signer.public_hex(), "created": created, "secret_key_file": path }),
+        )?;
+    } else {
+        if !created {
+            println!(
+                "The archive already has a signing key ({}); --force replaces it.",
+                path.display()
+            );
+        }
+        println!("Public key (Ed25519) for auditors: {}", signer.public_hex());
+    }
+    Ok(exit::OK)
+}

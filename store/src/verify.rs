@@ -1,0 +1,288 @@
+//! Fixity: re-hashing stored objects against the ledger and the manifests, and
+//! checking the ledger's chain and seals.
+//!
+//! What should exist comes from the ledger (every object a record names, and
+//! the records themselves), the current manifests and the page records the
+//! cache refs name; what does exist comes from listing the backend. Objects
+//! are read and hashed one at a time, so memory stays flat.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::ledger::{Event, Record};
+use crate::{Digest, Result, Store, sha256};
+
+/// What kind of problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// An object the ledger or a manifest names is not in the store.
+    Missing,
+    /// An object's bytes no longer hash to its name.
+    Modified,
+    /// An object nothing names.
+    Unexpected,
+    /// The ledger's chain, a seal or a ref disagrees with the records.
+    Ledger,
+}
+
+/// One problem, named exactly.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub key: String,
+    pub kind: Kind,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub detail: String,
+}
+
+/// The outcome of a check (`verify --json` prints it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Objects re-hashed.
+    pub checked: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub problems: Vec<Problem>,
+}
+
+/// Checks the whole archive, or only the named dossiers' objects (the ledger is always checked).
+pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
+    let started = Instant::now();
+    let mut problems = Vec::new();
+    let records = walk_ledger(store, &mut problems).await?;
+
+    // What the ledger says should exist, and why.
+    let mut expected: BTreeMap<Digest, String> = BTreeMap::new();
+    let mut last_manifest: BTreeMap<String, Digest> = BTreeMap::new();
+    for (digest, record) in records.iter().rev() {
+        expected.insert(*digest, format!("ledger record {}", record.seq));
+        for object in record.event.objects() {
+            expected
+                .entry(object)
+                .or_insert_with(|| format!("named by ledger record {}", record.seq));
+        }
+        if let Event::DossierStored {
+            dossier, manifest, ..
+        } = &record.event
+        {
+            last_manifest.insert(dossier.clone(), *manifest);
+        }
+    }
+    check_seals(store, &records, &mut problems).await?;
+    for page_record in store.cache_records().await? {
+        expected
+            .entry(page_record)
+            .or_insert_with(|| "a cached page record".into());
+    }
+
+    // Refs must point where the ledger last recorded them.
+    let mut wanted: Option<BTreeSet<Digest>> = (!dossiers.is_empty()).then(BTreeSet::new);
+    let all = store.dossiers().await?;
+    for id in dossiers {
+        if !all.contains(id) {
+            problems.push(Problem {
+                key: format!("dossiers/{id}"),
+                kind: Kind::Missing,
+                expected: None,
+                actual: None,
+                detail: format!("no dossier {id} in the archive"),
+            });
+        }
+    }
+    for id in &all {
+        let Some(current) = store.dossier_ref(id).await? else {
+            continue;
+        };
+        if last_manifest.get(id) != Some(&current) {
+            problems.push(Problem {
+                key: current.key(),
+                kind: Kind::Ledger,
+                expected: last_manifest.get(id).map(Digest::hex),
+                actual: Some(current.hex()),
+                detail: format!(
+                    "the ref of {id} points to a manifest the ledger does not record for it"
+                ),
+            });
+        }
+        expected
+            .entry(current)
+            .or_insert_with(|| format!("manifest of {id}"));
+        if let Some(wanted) = wanted.as_mut().filter(|_| dossiers.contains(id)) {
+            wanted.insert(current);
+            if let Ok(manifest) = store.get_json::<crate::Manifest>(&current).await {
+                wanted.extend(manifest.objects());
+            }
+        }
+    }
+
+    // Re-hash, one object at a time.
+    let (mut checked, mut bytes) = (0u64, 0u64);
+    for (digest, why) in &expected {
+        if wanted.as_ref().is_some_and(|w| !w.contains(digest)) {
+            continue;
+        }
+        let key = digest.key();
+        checked += 1;
+        match store.backend().get(&key).await? {
+            None => problems.push(Problem {
+                key,
+                kind: Kind::Missing,
+                expected: Some(digest.hex()),
+                actual: None,
+                detail: format!("{why} is not in the store"),
+            }),
+            Some(content) => {
+                bytes += content.len() as u64;
+                let actual = sha256(&content);
+                if actual != *digest {
+                    problems.push(Problem {
+                        key,
+                        kind: Kind::Modified,
+                        expected: Some(digest.hex()),
+                        actual: Some(actual.hex()),
+                        detail: format!("{why} no longer hashes to its name"),
+                    });
+                }
+            }
+        }
+    }
+
+    // Objects nothing names: only meaningful over the whole archive.
+    if wanted.is_none() {
+        for key in store.backend().list().await? {
+            let named = Digest::from_key(&key).is_some_and(|d| expected.contains_key(&d));
+            if !named {
+                problems.push(Problem {
+                    key,
+                    kind: Kind::Unexpected,
+                    expected: None,
+                    actual: None,
+                    detail: "an object neither the ledger nor a manifest names".into(),
+                });
+            }
+        }
+    }
+    problems.sort_by(|a, b| a.key.cmp(&b.key).then(a.detail.cmp(&b.detail)));
+    Ok(Report {
+        checked,
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        problems,
+    })
+}
+
+/// Follows the chain from the head; every break is a problem. Returns the records reached, newest first.
+async fn walk_ledger(store: &Store, problems: &mut Vec<Problem>) -> Result<Vec<(Digest, Record)>> {
+    let mut out: Vec<(Digest, Record)> = Vec::new();
+    let mut next = store.ledger_head().await?;
+    let ledger_problem = |key: String, detail: String| Problem {
+        key,
+        kind: Kind::Ledger,
+        expected: None,
+        actual: None,
+        detail,
+    };
+    while let Some(digest) = next {
+        let key = digest.key();
+        let expected_seq = out.last().map(|(_, r)| r.seq.wrapping_sub(1));
+        let Some(bytes) = store.backend().get(&key).await? else {
+            let after = out
+                .last()
+                .map_or("the head".to_owned(), |(_, r)| format!("record {}", r.seq));
+            problems.push(ledger_problem(
+                key,
+                format!("the ledger record before {after} is missing: the chain is broken"),
+            ));
+            return Ok(out);
+        };
+        let actual = sha256(&bytes);
+        if actual != digest {
+            problems.push(Problem {
+                key: key.clone(),
+                kind: Kind::Modified,
+                expected: Some(digest.hex()),
+                actual: Some(actual.hex()),
+                detail: "a ledger record was edited".into(),
+            });
+            problems.push(ledger_problem(
+                key,
+                "the chain is broken at an edited record".into(),
+            ));
+            return Ok(out);
+        }
+        let record: Record = match serde_json::from_slice(&bytes) {
+            Ok(record) => record,
+            Err(e) => {
+                problems.push(ledger_problem(key, format!("not a ledger record: {e}")));
+                return Ok(out);
+            }
+        };
+        if let Some(seq) = expected_seq.filter(|&seq| seq != record.seq) {
+            let detail = format!(
+                "record {} follows record {}: records are missing",
+                record.seq,
+                seq + 1
+            );
+            problems.push(ledger_problem(key.clone(), detail));
+        }
+        next = record.prev;
+        if next.is_none() && record.seq != 0 {
+            problems.push(ledger_problem(
+                key.clone(),
+                format!("the chain starts at record {}, not 0", record.seq),
+            ));
+        }
+        out.push((digest, record));
+    }
+    Ok(out)
+}
+
+/// Every seal's root must match its objects and its signature the archive's key.
+async fn check_seals(
+    store: &Store,
+    records: &[(Digest, Record)],
+    problems: &mut Vec<Problem>,
+) -> Result<()> {
+    let archive_key = store.public_key().await?;
+    for (digest, record) in records {
+        let Event::BatchSealed {
+            batch,
+            objects,
+            merkle_root,
+            public_key,
+            signature,
+            ..
+        } = &record.event
+        else {
+            continue;
+        };
+        let root = crate::seal::merkle_root(objects);
+        let mut fail = |detail: String| {
+            problems.push(Problem {
+                key: digest.key(),
+                kind: Kind::Ledger,
+                expected: None,
+                actual: None,
+                detail,
+            })
+        };
+        if root != *merkle_root {
+            fail(format!(
+                "the seal of batch {batch} names a Merkle root its objects do not give"
+            ));
+        }
+        if archive_key.as_deref().is_some_and(|k| k != public_key) {
+            fail(format!(
+                "the seal of batch {batch} is signed by a key that is not the archive's"
+            ));
+        }
+        let message = crate::seal::message(batch, merkle_root, record.prev.as_ref());
+        if !crate::seal::verify(public_key, &message, signature) {
+            fail(format!("the seal of batch {batch} has a bad signature"));
+        }
+    }
+    Ok(())
+}
