@@ -90,11 +90,22 @@ pub struct KeygenArgs {
 
 const SEARCH_HELP: &str = "\
 Query syntax:
-  ngono marie          pages with both words (accents and endings do not matter:
-                       integration finds intégration)
-  \"acte de naissance\"  the exact phrase
-  ngono OR mbarga      either word
-  diplome -master      diplome but not master";
+  ngono marie                  pages with both words, in the text or the candidate's name
+                               (accents, case and endings do not matter: integration
+                               finds intégration; English pages use English stemming)
+  \"acte de naissance\"          the exact phrase
+  ngono OR mbarga              either word; diplome -master: diplome but not master
+  ngono~1                      a fuzzy term: one edit away (ngono~2: two), for garbled OCR
+  dossier:INT-2026-04711       one dossier (or --dossier)
+  kind:birth-certificate       a kind of document: birth-certificate, diploma,
+                               medical-certificate, criminal-record, application-letter,
+                               decree, id-card, other
+  lang:eng                     English pages (lang:fra for French)
+  name:ngono birth_place:douala corps:infirmiers application_no:10001
+                               the candidate's metadata from dossier.toml
+  scanned:[2026-01-01 TO 2026-06-30]
+                               scanned in that range (from batch.toml's scanned_at)
+Results show matching pages with the hits in bold, then counts by kind and year.";
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
@@ -115,9 +126,12 @@ pub struct SearchArgs {
     /// Only this dossier.
     #[arg(long)]
     pub dossier: Option<String>,
-    /// Most hits shown.
+    /// Most hits (or dossiers, with --group) shown.
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
+    /// One line per dossier, listing its matching pages.
+    #[arg(long)]
+    pub group: bool,
 }
 
 #[derive(Debug, Args)]

@@ -88,6 +88,7 @@ fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
     let options = index::SearchOptions {
         dossier: args.dossier,
         limit: args.limit,
+        group: args.group,
     };
     let results = archive.index.search(&args.query, &options)?;
     if json {
@@ -103,12 +104,35 @@ fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
             results.hits.len()
         ),
     }
-    for hit in &results.hits {
-        println!(
-            "{}  page {}  (score {:.2})",
-            hit.dossier, hit.page, hit.score
-        );
-        println!("    {}", output::snippet(&hit.snippet));
+    if let Some(groups) = &results.groups {
+        for group in groups {
+            let pages: Vec<String> = group.pages.iter().map(u64::to_string).collect();
+            println!(
+                "{}  pages {}  (score {:.2})",
+                group.dossier,
+                pages.join(", "),
+                group.score
+            );
+        }
+    } else {
+        for hit in &results.hits {
+            println!(
+                "{}  page {}  {}  (score {:.2})",
+                hit.dossier, hit.page, hit.kind, hit.score
+            );
+            println!("    {}", output::snippet(&hit.snippet));
+        }
+    }
+    if results.total > 0 {
+        let facet = |counts: &std::collections::BTreeMap<String, u64>| {
+            counts
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!("By kind: {}", facet(&results.facets.kind));
+        println!("By year scanned: {}", facet(&results.facets.year));
     }
     Ok(exit::OK)
 }
@@ -191,14 +215,7 @@ async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
         let Some((digest, manifest)) = archive.store.manifest(&id).await? else {
             continue;
         };
-        let docs: Vec<index::PageDoc> = manifest
-            .pages
-            .iter()
-            .map(|p| index::PageDoc {
-                page: p.number as u64,
-                text: p.text.clone(),
-            })
-            .collect();
+        let docs = ingest::page_docs(&manifest);
         writer.replace_dossier(&id, &digest.hex(), &docs)?;
         dossiers += 1;
         pages += docs.len();

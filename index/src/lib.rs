@@ -2,16 +2,23 @@
 //!
 //! The index is derived data: it can be dropped and rebuilt from the store's
 //! manifests at any time, so it holds nothing the store does not. This crate
-//! owns the schema, the French-aware analysis (lower case, accents folded,
-//! Snowball stemming, so `integration` finds `intégration`), query parsing and
-//! snippets. It must never know storage backends, OCR or files other than its
-//! own folder.
+//! owns the schema, the analysis (lower case, accents folded, Snowball
+//! stemming: French pages with the French stemmer, English pages with the
+//! English one, so `integration` finds `intégration`), the recognition of
+//! document kinds, query parsing (fuzzy terms and date ranges included),
+//! snippets and facets. It must never know storage backends, OCR or files
+//! other than its own folder.
 
+pub mod classify;
+mod query;
+
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
+use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
+use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -22,7 +29,8 @@ use tantivy::tokenizer::{
     TextAnalyzer,
 };
 use tantivy::{
-    Index as TantivyIndex, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc,
+    DateTime, Index as TantivyIndex, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+    doc,
 };
 
 /// What went wrong in the index.
@@ -33,62 +41,91 @@ pub enum Error {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("cannot understand the query: {0}")]
     Query(#[from] tantivy::query::QueryParserError),
+    #[error("cannot understand the query: {0}")]
+    Syntax(String),
     #[error("index folder: {0}")]
     Io(#[from] std::io::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The analyzer every text field and query goes through.
-const TOKENIZER: &str = "dossier_fr";
+/// Analyzers: French and English page text.
+const FRENCH: &str = "dossier_fr";
+const ENGLISH: &str = "dossier_en";
 
 /// Memory tantivy may use to buffer documents before a commit.
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
-struct Fields {
-    dossier: Field,
-    page: Field,
-    text: Field,
-    manifest: Field,
+pub(crate) struct Fields {
+    pub dossier: Field,
+    pub page: Field,
+    /// Text of French pages (French analysis), stored.
+    pub text: Field,
+    /// Text of English pages (English analysis), stored.
+    pub text_en: Field,
+    pub kind: Field,
+    pub lang: Field,
+    pub scanned: Field,
+    pub year: Field,
+    pub name: Field,
+    pub birth_place: Field,
+    pub corps: Field,
+    pub application_no: Field,
+    pub manifest: Field,
+}
+
+fn text_options(tokenizer: &str, stored: bool) -> TextOptions {
+    let options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    if stored {
+        options.set_stored()
+    } else {
+        options
+    }
 }
 
 fn schema() -> (Schema, Fields) {
-    let mut builder = Schema::builder();
-    let dossier = builder.add_text_field("dossier", STRING | STORED | FAST);
-    let page = builder.add_u64_field("page", INDEXED | STORED | FAST);
-    let text_options = TextOptions::default().set_stored().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let text = builder.add_text_field("text", text_options);
-    let manifest = builder.add_text_field("manifest", STRING | STORED);
-    (
-        builder.build(),
-        Fields {
-            dossier,
-            page,
-            text,
-            manifest,
-        },
-    )
+    let mut b = Schema::builder();
+    let fields = Fields {
+        dossier: b.add_text_field("dossier", STRING | STORED | FAST),
+        page: b.add_u64_field("page", INDEXED | STORED | FAST),
+        text: b.add_text_field("text", text_options(FRENCH, true)),
+        text_en: b.add_text_field("text_en", text_options(ENGLISH, true)),
+        kind: b.add_text_field("kind", STRING | STORED | FAST),
+        lang: b.add_text_field("lang", STRING | STORED | FAST),
+        scanned: b.add_date_field("scanned", INDEXED | STORED | FAST),
+        year: b.add_u64_field("year", INDEXED | FAST),
+        name: b.add_text_field("name", text_options(FRENCH, true)),
+        birth_place: b.add_text_field("birth_place", text_options(FRENCH, false)),
+        corps: b.add_text_field("corps", text_options(FRENCH, false)),
+        application_no: b.add_text_field("application_no", STRING),
+        manifest: b.add_text_field("manifest", STRING | STORED),
+    };
+    (b.build(), fields)
 }
 
-fn analyzer() -> TextAnalyzer {
+fn analyzer(language: Language) -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::French))
+        .filter(Stemmer::new(language))
         .build()
 }
 
-/// One page to index.
-#[derive(Debug, Clone)]
+/// One page to index, with what is known of its dossier.
+#[derive(Debug, Clone, Default)]
 pub struct PageDoc {
     pub page: u64,
     pub text: String,
+    /// When the page was scanned, seconds since 1970 (UTC).
+    pub scanned: Option<i64>,
+    /// The candidate's metadata (`name`, `birth_place`, `corps`, `application_no`).
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// A search hit.
@@ -97,8 +134,19 @@ pub struct Hit {
     pub dossier: String,
     pub page: u64,
     pub score: f32,
+    pub kind: String,
+    pub lang: String,
     /// The best fragment, HTML-escaped, with matches in `<b>…</b>`.
     pub snippet: String,
+}
+
+/// Hits of one dossier, for results grouped by dossier.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub dossier: String,
+    /// Best score among its pages.
+    pub score: f32,
+    pub pages: Vec<u64>,
 }
 
 /// Search results (`search --json` prints them).
@@ -106,6 +154,17 @@ pub struct Hit {
 pub struct Results {
     pub total: usize,
     pub hits: Vec<Hit>,
+    /// Matching pages by kind of document and by year scanned.
+    pub facets: Facets,
+    /// Present when grouping by dossier was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<Group>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    pub kind: BTreeMap<String, u64>,
+    pub year: BTreeMap<String, u64>,
 }
 
 /// Narrowing a search.
@@ -113,6 +172,8 @@ pub struct Results {
 pub struct SearchOptions {
     pub dossier: Option<String>,
     pub limit: usize,
+    /// Group the hits by dossier.
+    pub group: bool,
 }
 
 impl Default for SearchOptions {
@@ -120,6 +181,7 @@ impl Default for SearchOptions {
         SearchOptions {
             dossier: None,
             limit: 10,
+            group: false,
         }
     }
 }
@@ -139,7 +201,12 @@ impl Index {
         let directory = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| Error::Tantivy(tantivy::TantivyError::from(e)))?;
         let index = TantivyIndex::open_or_create(directory, schema)?;
-        index.tokenizers().register(TOKENIZER, analyzer());
+        index
+            .tokenizers()
+            .register(FRENCH, analyzer(Language::French));
+        index
+            .tokenizers()
+            .register(ENGLISH, analyzer(Language::English));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -153,7 +220,14 @@ impl Index {
 
     /// The single writer of this index (tantivy allows one at a time).
     pub fn writer(&self) -> Result<Writer> {
-        let writer = self.index.writer_with_num_threads(1, WRITER_HEAP)?;
+        self.writer_with_threads(1)
+    }
+
+    /// A writer indexing on `threads` threads (for bulk builds).
+    pub fn writer_with_threads(&self, threads: usize) -> Result<Writer> {
+        let writer = self
+            .index
+            .writer_with_num_threads(threads.max(1), WRITER_HEAP * threads.max(1))?;
         Ok(Writer {
             writer,
             fields: self.fields,
@@ -174,34 +248,38 @@ impl Index {
         self.len() == 0
     }
 
-    /// Full-text search over page text.
+    /// Full-text search; see `query.rs` for the syntax.
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<Results> {
         let searcher = self.reader.searcher();
-        let mut parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
-        parser.set_conjunction_by_default();
-        let text_query = parser.parse_query(query)?;
-        let query: Box<dyn Query> = match &options.dossier {
-            Some(dossier) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, text_query.box_clone()),
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(self.fields.dossier, dossier),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-            ])),
-            None => text_query.box_clone(),
+        let parsed = query::parse(&self.index, &self.fields, query, options.dossier.as_deref())?;
+        let fetch = if options.group {
+            options.limit.max(1) * 10
+        } else {
+            options.limit.max(1)
         };
-        let (total, top) = searcher.search(
-            &query,
+        let aggregations = serde_json::from_value(serde_json::json!({
+            "kind": { "terms": { "field": "kind", "size": 20 } },
+            "year": { "terms": { "field": "year", "size": 50 } },
+        }))
+        .map_err(|e| Error::Syntax(e.to_string()))?;
+        let context = AggContextParams::new(
+            AggregationLimitsGuard::default(),
+            self.index.tokenizers().clone(),
+        );
+        let (total, top, aggregated) = searcher.search(
+            &parsed.query,
             &(
                 Count,
-                TopDocs::with_limit(options.limit.max(1)).order_by_score(),
+                TopDocs::with_limit(fetch).order_by_score(),
+                AggregationCollector::from_aggs(aggregations, context),
             ),
         )?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, self.fields.text)?;
-        snippets.set_max_num_chars(160);
+        let mut snippets = Vec::new();
+        for field in [self.fields.text, self.fields.text_en, self.fields.name] {
+            let mut generator = SnippetGenerator::create(&searcher, &*parsed.text_query, field)?;
+            generator.set_max_num_chars(160);
+            snippets.push(generator);
+        }
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -211,6 +289,30 @@ impl Index {
                     .unwrap_or_default()
                     .to_owned()
             };
+            let snippet = snippets
+                .iter()
+                .map(|g| g.snippet_from_doc(&doc))
+                .find(|s| !s.highlighted().is_empty())
+                .or_else(|| {
+                    snippets
+                        .iter()
+                        .map(|g| g.snippet_from_doc(&doc))
+                        .find(|s| !s.fragment().is_empty())
+                })
+                .map(|s| s.to_html())
+                .filter(|html| html.contains("<b>") || parsed.fuzzy.is_empty())
+                .or_else(|| {
+                    let text = [self.fields.text, self.fields.text_en, self.fields.name]
+                        .iter()
+                        .find_map(|&f| {
+                            doc.get_first(f)
+                                .and_then(|v| v.as_str())
+                                .filter(|t| !t.is_empty())
+                        })
+                        .unwrap_or_default();
+                    query::fuzzy_snippet(text, &parsed.fuzzy, 160)
+                })
+                .unwrap_or_default();
             hits.push(Hit {
                 dossier: text_of(self.fields.dossier),
                 page: doc
@@ -218,11 +320,51 @@ impl Index {
                     .and_then(|v| v.as_u64())
                     .unwrap_or(0),
                 score,
-                snippet: snippets.snippet_from_doc(&doc).to_html(),
+                kind: text_of(self.fields.kind),
+                lang: text_of(self.fields.lang),
+                snippet,
             });
         }
-        Ok(Results { total, hits })
+        let groups = options.group.then(|| {
+            let mut groups: Vec<Group> = Vec::new();
+            for hit in &hits {
+                match groups.iter_mut().find(|g| g.dossier == hit.dossier) {
+                    Some(group) => group.pages.push(hit.page),
+                    None => groups.push(Group {
+                        dossier: hit.dossier.clone(),
+                        score: hit.score,
+                        pages: vec![hit.page],
+                    }),
+                }
+            }
+            groups.truncate(options.limit.max(1));
+            groups
+        });
+        if options.group {
+            let kept: Vec<&String> = groups.iter().flatten().map(|g| &g.dossier).collect();
+            hits.retain(|h| kept.contains(&&h.dossier));
+        }
+        Ok(Results {
+            total,
+            hits,
+            facets: facets(&aggregated),
+            groups,
+        })
     }
+}
+
+fn facets(aggregated: &tantivy::aggregation::agg_result::AggregationResults) -> Facets {
+    let mut out = Facets::default();
+    for (name, target) in [("kind", &mut out.kind), ("year", &mut out.year)] {
+        if let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
+            aggregated.0.get(name)
+        {
+            for bucket in buckets {
+                target.insert(bucket.key.to_string(), bucket.doc_count);
+            }
+        }
+    }
+    out
 }
 
 /// Adds and replaces dossiers; nothing is visible until [`Writer::commit`].
@@ -241,13 +383,39 @@ impl Writer {
     ) -> Result<()> {
         self.writer
             .delete_term(Term::from_field_text(self.fields.dossier, dossier));
+        self.add_pages(dossier, manifest, pages)
+    }
+
+    /// Adds pages without removing anything first (bulk builds of new dossiers).
+    pub fn add_pages(&mut self, dossier: &str, manifest: &str, pages: &[PageDoc]) -> Result<()> {
+        let f = &self.fields;
         for page in pages {
-            self.writer.add_document(doc!(
-                self.fields.dossier => dossier,
-                self.fields.page => page.page,
-                self.fields.text => page.text.as_str(),
-                self.fields.manifest => manifest,
-            ))?;
+            let lang = classify::language(&page.text);
+            let mut document = doc!(
+                f.dossier => dossier,
+                f.page => page.page,
+                f.kind => classify::kind(&page.text),
+                f.lang => lang,
+                f.manifest => manifest,
+            );
+            document.add_text(if lang == "eng" { f.text_en } else { f.text }, &page.text);
+            if let Some(secs) = page.scanned {
+                document.add_date(f.scanned, DateTime::from_timestamp_secs(secs));
+                document.add_u64(f.year, year_of(secs));
+            }
+            for (key, field) in [
+                ("name", f.name),
+                ("birth_place", f.birth_place),
+                ("corps", f.corps),
+            ] {
+                if let Some(value) = page.metadata.get(key) {
+                    document.add_text(field, value);
+                }
+            }
+            if let Some(value) = page.metadata.get("application_no") {
+                document.add_text(f.application_no, value);
+            }
+            self.writer.add_document(document)?;
         }
         Ok(())
     }
@@ -265,114 +433,19 @@ impl Writer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn index_with(pages: &[(&str, u64, &str)]) -> (tempfile::TempDir, Index) {
-        let dir = tempfile::tempdir().unwrap();
-        let index = Index::open_or_create(dir.path()).unwrap();
-        let mut writer = index.writer().unwrap();
-        for (dossier, page, text) in pages {
-            writer
-                .replace_dossier(
-                    dossier,
-                    "m",
-                    &[PageDoc {
-                        page: *page,
-                        text: text.to_string(),
-                    }],
-                )
-                .unwrap();
-        }
-        writer.commit().unwrap();
-        index.reload().unwrap();
-        (dir, index)
-    }
-
-    #[test]
-    fn accents_and_inflections_do_not_matter() {
-        let (_dir, index) = index_with(&[(
-            "INT-1",
-            1,
-            "Demande d'intégration dans la Fonction publique",
-        )]);
-        for query in [
-            "integration",
-            "intégration",
-            "INTEGRATIONS",
-            "fonction publique",
-        ] {
-            let results = index.search(query, &SearchOptions::default()).unwrap();
-            assert_eq!(results.total, 1, "{query}");
-        }
-        assert_eq!(
-            index
-                .search("naissance", &SearchOptions::default())
-                .unwrap()
-                .total,
-            0
-        );
-    }
-
-    #[test]
-    fn snippets_highlight_the_match() {
-        let (_dir, index) = index_with(&[("INT-1", 2, "Nom : NGONO\nPrénoms : Marie <script>")]);
-        let hit = &index
-            .search("ngono", &SearchOptions::default())
-            .unwrap()
-            .hits[0];
-        assert_eq!((hit.dossier.as_str(), hit.page), ("INT-1", 2));
-        assert!(hit.snippet.contains("<b>NGONO</b>"), "{}", hit.snippet);
-        assert!(
-            !hit.snippet.contains("<script>"),
-            "snippets are escaped: {}",
-            hit.snippet
-        );
-    }
-
-    #[test]
-    fn dossier_filter_and_replacement() {
-        let (_dir, index) = index_with(&[
-            ("INT-1", 1, "acte de naissance"),
-            ("INT-2", 1, "acte de naissance"),
-        ]);
-        let options = SearchOptions {
-            dossier: Some("INT-2".into()),
-            limit: 10,
-        };
-        let results = index.search("naissance", &options).unwrap();
-        assert_eq!(results.total, 1);
-        assert_eq!(results.hits[0].dossier, "INT-2");
-        let mut writer = index.writer().unwrap();
-        writer
-            .replace_dossier(
-                "INT-1",
-                "m2",
-                &[PageDoc {
-                    page: 1,
-                    text: "certificat médical".into(),
-                }],
-            )
-            .unwrap();
-        writer.commit().unwrap();
-        index.reload().unwrap();
-        assert_eq!(
-            index
-                .search("naissance", &SearchOptions::default())
-                .unwrap()
-                .total,
-            1
-        );
-        assert_eq!(index.len(), 2);
-    }
-
-    #[test]
-    fn bad_syntax_is_an_error_not_a_panic() {
-        let (_dir, index) = index_with(&[("INT-1", 1, "x")]);
-        assert!(matches!(
-            index.search("page:abc", &SearchOptions::default()),
-            Err(Error::Query(_))
-        ));
-    }
+/// The civil year of a Unix time (UTC).
+fn year_of(secs: i64) -> u64 {
+    // Days since 1970 to a civil date (Howard Hinnant's algorithm), year only.
+    let days = secs.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2)) as u64
 }
+
+#[cfg(test)]
+mod tests;

@@ -814,14 +814,7 @@ async fn store_dossier(
             .await?;
         shared.store.cache_set(&key, &record.sha256).await?;
     }
-    let docs: Vec<index::PageDoc> = manifest
-        .pages
-        .iter()
-        .map(|p| index::PageDoc {
-            page: p.number as u64,
-            text: p.text.clone(),
-        })
-        .collect();
+    let docs = crate::page_docs(&manifest);
     let (writer, id, hex) = (writer.clone(), start.id.clone(), manifest_ref.sha256.hex());
     shared
         .cpu

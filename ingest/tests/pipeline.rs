@@ -150,7 +150,7 @@ async fn sample_batch_is_read_hashed_stored_and_searchable() {
             .to_lowercase();
         let options = index::SearchOptions {
             dossier: Some(dossier.id.clone()),
-            limit: 10,
+            ..Default::default()
         };
         let results = archive.index.search(&name, &options).unwrap();
         assert!(results.total >= 1, "{name} in {}", dossier.id);

@@ -1,0 +1,141 @@
+//! Recognising the kind of document and the language of a page from its text.
+
+/// Kinds of document found in integration dossiers, as indexed (`kind:` in queries).
+pub const KINDS: &[&str] = &[
+    "birth-certificate",
+    "diploma",
+    "medical-certificate",
+    "criminal-record",
+    "application-letter",
+    "decree",
+    "id-card",
+    "other",
+];
+
+/// Phrases that mark each kind, lower case and without accents; the first kind
+/// with a marker in the page's first lines wins, then anywhere in the page.
+const MARKERS: &[(&str, &[&str])] = &[
+    ("criminal-record", &["casier judiciaire", "criminal record"]),
+    (
+        "birth-certificate",
+        &["acte de naissance", "birth certificate"],
+    ),
+    (
+        "medical-certificate",
+        &["certificat medical", "medical certificate"],
+    ),
+    ("decree", &["decret", "arrete n", "decree"]),
+    (
+        "id-card",
+        &["carte nationale d'identite", "national identity card"],
+    ),
+    (
+        "diploma",
+        &[
+            "diplome",
+            "baccalaureat",
+            "licence",
+            "bachelor of",
+            "master of",
+            "degree of",
+            "has been awarded",
+        ],
+    ),
+    (
+        "application-letter",
+        &[
+            "demande d'integration",
+            "monsieur le ministre",
+            "application for",
+        ],
+    ),
+];
+
+/// Lower case without accents, for matching markers and stopwords.
+fn fold(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            '’' => '\'',
+            c => c,
+        })
+        .collect()
+}
+
+/// The kind of document a page belongs to.
+pub fn kind(text: &str) -> &'static str {
+    let folded = fold(text);
+    let head: String = folded.lines().take(8).collect::<Vec<_>>().join("\n");
+    for scope in [&head, &folded] {
+        for (kind, markers) in MARKERS {
+            if markers.iter().any(|m| scope.contains(m)) {
+                return kind;
+            }
+        }
+    }
+    "other"
+}
+
+/// `fra` or `eng`, by counting common words of each; French when unsure.
+pub fn language(text: &str) -> &'static str {
+    const FRENCH: &[&str] = &[
+        "le", "la", "les", "de", "des", "du", "et", "est", "une", "pour", "dans", "que", "au",
+    ];
+    const ENGLISH: &[&str] = &[
+        "the", "of", "and", "is", "to", "in", "that", "for", "has", "with", "on", "at", "by",
+    ];
+    let folded = fold(text);
+    let (mut fr, mut en) = (0, 0);
+    for word in folded.split(|c: char| !c.is_alphanumeric()) {
+        fr += usize::from(FRENCH.contains(&word));
+        en += usize::from(ENGLISH.contains(&word));
+    }
+    if en > fr { "eng" } else { "fra" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_from_their_titles() {
+        assert_eq!(
+            kind("RÉPUBLIQUE DU CAMEROUN\nACTE DE NAISSANCE\nN° 12"),
+            "birth-certificate"
+        );
+        assert_eq!(
+            kind("CERTIFICAT MÉDICAL\nJe soussigné"),
+            "medical-certificate"
+        );
+        assert_eq!(
+            kind("EXTRAIT DE CASIER JUDICIAIRE\nBulletin n° 3"),
+            "criminal-record"
+        );
+        assert_eq!(
+            kind("UNIVERSITY OF BUEA\nhas been awarded the degree of"),
+            "diploma"
+        );
+        // A letter that mentions a birth certificate further down is still a letter.
+        let letter = "NGONO Marie\nObjet : demande d'intégration\nMonsieur le Ministre,\n\n\n\n\n\nje joins mon acte de naissance";
+        assert_eq!(kind(letter), "application-letter");
+        assert_eq!(kind("liste des pièces"), "other");
+    }
+
+    #[test]
+    fn languages() {
+        assert_eq!(
+            language("This is to certify that the candidate has been awarded the degree"),
+            "eng"
+        );
+        assert_eq!(
+            language("Je soussigné, Docteur, certifie avoir examiné le candidat et atteste que"),
+            "fra"
+        );
+    }
+}
