@@ -63,6 +63,7 @@ fn stages(c: &mut Criterion) {
             text: w.text.clone(),
             bbox: w.bbox,
             line: w.line,
+            confidence: w.confidence,
         })
         .collect();
     group.bench_function("pdf_5_pages", |b| {
@@ -71,7 +72,7 @@ fn stages(c: &mut Criterion) {
             for _ in 0..5 {
                 builder.add_page(&image, &words).unwrap();
             }
-            builder.finish(&pdf::Info::default()).unwrap()
+            builder.finish(&pdf::Info::default()).unwrap().pdf
         })
     });
     group.bench_function("sha256_tiff", |b| {

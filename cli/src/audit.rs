@@ -107,6 +107,12 @@ pub async fn verify_file(archive: &Archive, args: VerifyFileArgs, json: bool) ->
         if manifest.text.sha256 == digest {
             used("text", None, None);
         }
+        if manifest.hocr.as_ref().is_some_and(|o| o.sha256 == digest) {
+            used("hOCR", None, None);
+        }
+        if manifest.alto.as_ref().is_some_and(|o| o.sha256 == digest) {
+            used("ALTO", None, None);
+        }
         for source in manifest.sources.iter().filter(|s| s.sha256 == digest) {
             used("original scan", None, Some(source.path.clone()));
         }
@@ -214,6 +220,14 @@ pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u
             )?,
         ),
     ];
+    for (name, sidecar) in [
+        ("data/text.hocr", &manifest.hocr),
+        ("data/text.alto.xml", &manifest.alto),
+    ] {
+        if let Some(object) = sidecar {
+            payload.push((name.to_owned(), store.get(&object.sha256).await?));
+        }
+    }
     for source in &manifest.sources {
         let name = source.path.rsplit('/').next().unwrap_or(&source.path);
         payload.push((

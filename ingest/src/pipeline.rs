@@ -743,6 +743,10 @@ async fn store_dossier(
         return Ok(false);
     }
 
+    let batch_text = |key: &str| {
+        let value = start.batch_info.get(key).and_then(Value::as_str);
+        value.unwrap_or_default().to_owned()
+    };
     let info = pdf::Info {
         title: start.id.clone(),
         subject: start
@@ -757,8 +761,15 @@ async fn store_dossier(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned(),
+        author: batch_text("operator"),
+        // The scan date makes the PDF's dates; failing that, now.
+        created: start
+            .batch_info
+            .get("scanned_at")
+            .and_then(Value::as_str)
+            .map_or_else(store::now_rfc3339, str::to_owned),
     };
-    let pdf_bytes = shared
+    let output = shared
         .cpu
         .run(move || {
             let mut builder = pdf::Builder::new();
@@ -769,7 +780,9 @@ async fn store_dossier(
         })
         .await
         .map_err(|e| Error::Pipeline(format!("{}: PDF assembly failed: {e}", start.id)))?;
-    let pdf = shared.put(pdf_bytes).await?;
+    let pdf = shared.put(output.pdf).await?;
+    let hocr = Some(shared.put(output.hocr.into_bytes()).await?);
+    let alto = Some(shared.put(output.alto.into_bytes()).await?);
     let text: String = records
         .iter()
         .map(|p| p.text.as_str())
@@ -788,6 +801,8 @@ async fn store_dossier(
         pages: records,
         pdf,
         text,
+        hocr,
+        alto,
         rejected,
         replaces: start.replaces,
     };
@@ -894,6 +909,7 @@ fn pdf_words(recognition: &Recognition) -> Vec<pdf::Word> {
             text: w.text.clone(),
             bbox: w.bbox,
             line: w.line,
+            confidence: w.confidence,
         })
         .collect()
 }

@@ -347,3 +347,120 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
+
+fn run_tool(program: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} must be installed (scripts/setup): {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_pdfs_are_archival_no_bigger_than_the_scans_and_look_like_them() {
+    let archive = archive();
+    let truth = Truth::load(&samples_dir().join("truth.json")).unwrap();
+    run(&archive, &[&samples_dir().join("batch")]).await;
+    let work = tempfile::tempdir().unwrap();
+    let (mut pdf_bytes, mut source_bytes) = (0u64, 0u64);
+    for dossier in &truth.dossiers {
+        let manifest = manifest(&archive, &dossier.id).await;
+        pdf_bytes += manifest.pdf.bytes;
+        source_bytes += manifest.sources.iter().map(|s| s.bytes).sum::<u64>();
+        let pdf = work.path().join(format!("{}.pdf", dossier.id));
+        std::fs::write(&pdf, archive.store.get(&manifest.pdf.sha256).await.unwrap()).unwrap();
+        let pdf_arg = pdf.to_str().unwrap();
+
+        let check = run_tool("qpdf", &["--check", pdf_arg]);
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+        let meta = String::from_utf8(run_tool("pdfinfo", &["-meta", pdf_arg]).stdout).unwrap();
+        assert!(meta.contains("<pdfaid:part>2</pdfaid:part>"), "{meta}");
+        assert!(manifest.hocr.is_some() && manifest.alto.is_some());
+
+        // pdftotext gives back the OCR text, within 0.5%.
+        let all_text: String = manifest
+            .pages
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let extracted = String::from_utf8(run_tool("pdftotext", &[pdf_arg, "-"]).stdout).unwrap();
+        let rate = cer::cer(&all_text, &extracted);
+        assert!(
+            rate <= 0.005,
+            "pdftotext of {} differs by {rate:.4}",
+            dossier.id
+        );
+
+        // Each page renders like the straightened scan it holds.
+        for page in &manifest.pages {
+            let prefix = work.path().join(format!("{}-{}", dossier.id, page.number));
+            let n = page.number.to_string();
+            let render = run_tool(
+                "pdftoppm",
+                &[
+                    "-gray",
+                    "-r",
+                    "30",
+                    "-png",
+                    "-singlefile",
+                    "-f",
+                    &n,
+                    "-l",
+                    &n,
+                    pdf_arg,
+                    prefix.to_str().unwrap(),
+                ],
+            );
+            assert!(render.status.success());
+            let rendered = std::fs::read(prefix.with_extension("png")).unwrap();
+            let rendered = ocr::deskew::to_grey(
+                &ocr::decode_page(&rendered, 0, &Default::default())
+                    .unwrap()
+                    .image,
+            );
+            let stored = archive.store.get(&page.image.sha256).await.unwrap();
+            let stored = ocr::deskew::to_grey(
+                &ocr::decode_page(&stored, 0, &Default::default())
+                    .unwrap()
+                    .image,
+            );
+            let small = ocr::deskew::downscale(&stored, 10);
+            let (w, h) = (
+                small.width().min(rendered.width()),
+                small.height().min(rendered.height()),
+            );
+            // Compared where the scan has ink, so that a blank rendering cannot pass.
+            let ink: Vec<u64> = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .filter(|&(x, y)| small.get_pixel(x, y)[0] < 180)
+                .map(|(x, y)| {
+                    u64::from(small.get_pixel(x, y)[0].abs_diff(rendered.get_pixel(x, y)[0]))
+                })
+                .collect();
+            if page.blank {
+                continue;
+            }
+            assert!(
+                ink.len() > 100,
+                "{} page {}: no ink",
+                dossier.id,
+                page.number
+            );
+            let mean = ink.iter().sum::<u64>() as f64 / ink.len() as f64;
+            // Resampling moves edges by a pixel; a blank or different page differs by 75 or more.
+            assert!(
+                mean < 50.0,
+                "{} page {}: mean difference {mean:.1} over ink",
+                dossier.id,
+                page.number
+            );
+        }
+    }
+    let ratio = pdf_bytes as f64 / source_bytes as f64;
+    eprintln!("PDFs: {pdf_bytes} bytes for {source_bytes} bytes of scans ({ratio:.2})");
+    assert!(ratio <= 1.1, "PDFs are {ratio:.2} times the scans");
+}

@@ -8,11 +8,15 @@
 
 mod encoding;
 mod image_data;
+mod pdfa;
+pub mod sidecar;
 
 pub use image_data::{ImageKind, PageImage};
+pub use sidecar::PageText;
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+use sha2::{Digest as _, Sha256};
 
 /// What went wrong while building a PDF.
 #[derive(Debug, thiserror::Error)]
@@ -36,34 +40,55 @@ pub struct Word {
     pub bbox: [u32; 4],
     /// Text line index; words of a line share a baseline and size.
     pub line: u32,
+    /// OCR confidence, 0 to 100 (for the sidecars).
+    pub confidence: f32,
 }
 
-/// Document-level metadata written into the PDF's info dictionary.
+/// Document metadata, written to the XMP packet and the info dictionary alike.
 #[derive(Debug, Clone, Default)]
 pub struct Info {
+    /// The dossier identifier.
     pub title: String,
+    /// The candidate's name.
     pub subject: String,
     pub keywords: String,
+    /// The scanning operator.
+    pub author: String,
+    /// When the paper was scanned (RFC 3339 or a plain date); the PDF's creation date.
+    pub created: String,
 }
 
-/// Builds one PDF, page by page.
+/// A finished dossier: the PDF and its text sidecars.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub pdf: Vec<u8>,
+    pub hocr: String,
+    pub alto: String,
+}
+
+/// Builds one PDF/A-2b document, page by page.
 pub struct Builder {
     doc: Document,
     pages_id: ObjectId,
     font_id: ObjectId,
     page_ids: Vec<Object>,
+    texts: Vec<PageText>,
+    /// Hash of everything added, for the document ID PDF/A asks for.
+    content: Sha256,
 }
 
 impl Builder {
     pub fn new() -> Builder {
         let mut doc = Document::with_version("1.7");
         let pages_id = doc.new_object_id();
-        let font_id = doc.add_object(encoding::invisible_font());
+        let font_id = encoding::add_invisible_font(&mut doc);
         Builder {
             doc,
             pages_id,
             font_id,
             page_ids: Vec::new(),
+            texts: Vec::new(),
+            content: Sha256::new(),
         }
     }
 
@@ -74,6 +99,16 @@ impl Builder {
             image.width as f32 * points_per_px,
             image.height as f32 * points_per_px,
         );
+        self.content.update(&image.bytes);
+        for word in words {
+            self.content.update(word.text.as_bytes());
+        }
+        self.texts.push(PageText {
+            width: image.width,
+            height: image.height,
+            dpi: image.dpi,
+            words: words.to_vec(),
+        });
         let image_id = self.doc.add_object(image.to_xobject());
         let mut ops = vec![
             Operation::new("q", vec![]),
@@ -120,39 +155,70 @@ impl Builder {
         self.page_ids.is_empty()
     }
 
-    /// Writes the document. The output depends only on the inputs (no clock, no
-    /// random ID), so the same pages always give the same bytes and the same hash.
-    pub fn finish(mut self, info: &Info) -> Result<Vec<u8>> {
+    /// Writes the document and its sidecars. The output depends only on the
+    /// inputs (no clock, no random ID), so the same pages and metadata always
+    /// give the same bytes and the same hash.
+    pub fn finish(mut self, info: &Info) -> Result<Output> {
         if self.page_ids.is_empty() {
             return Err(Error::NoPages);
         }
-        let count = self.page_ids.len() as i64;
+        let count = self.page_ids.len();
         self.doc.objects.insert(
             self.pages_id,
             Object::Dictionary(dictionary! {
                 "Type" => "Pages",
                 "Kids" => self.page_ids,
-                "Count" => count,
+                "Count" => count as i64,
             }),
         );
+        let producer = concat!("dossier ", env!("CARGO_PKG_VERSION"));
+        let date = pdfa::xmp_date(&info.created);
+        let metadata = pdfa::add_metadata(&mut self.doc, pdfa::xmp(info, &date, count, producer));
+        let intent = pdfa::output_intent(&mut self.doc);
         let catalog_id = self.doc.add_object(dictionary! {
             "Type" => "Catalog",
             "Pages" => self.pages_id,
+            "Metadata" => metadata,
+            "OutputIntents" => vec![intent],
         });
         let text = |s: &str| Object::String(encoding::utf16_text(s), StringFormat::Hexadecimal);
-        let info_id = self.doc.add_object(dictionary! {
+        let mut info_dict = dictionary! {
             "Title" => text(&info.title),
-            "Subject" => text(&info.subject),
-            "Keywords" => text(&info.keywords),
-            "Producer" => text(concat!("dossier ", env!("CARGO_PKG_VERSION"))),
-        });
+            "Creator" => text(producer),
+            "Producer" => text(producer),
+            "CreationDate" => pdfa::pdf_date(&date),
+            "ModDate" => pdfa::pdf_date(&date),
+        };
+        for (key, value) in [
+            ("Subject", &info.subject),
+            ("Keywords", &info.keywords),
+            ("Author", &info.author),
+        ] {
+            if !value.is_empty() {
+                info_dict.set(key, text(value));
+            }
+        }
+        let info_id = self.doc.add_object(info_dict);
+        self.content.update(info.title.as_bytes());
+        let id: Vec<u8> = self.content.finalize()[..16].to_vec();
         self.doc.trailer.set("Root", catalog_id);
         self.doc.trailer.set("Info", info_id);
-        let mut out = Vec::new();
+        self.doc.trailer.set(
+            "ID",
+            vec![
+                Object::String(id.clone(), StringFormat::Hexadecimal),
+                Object::String(id, StringFormat::Hexadecimal),
+            ],
+        );
+        let mut pdf = Vec::new();
         self.doc
-            .save_to(&mut out)
+            .save_to(&mut pdf)
             .map_err(|e| Error::Pdf(e.into()))?;
-        Ok(out)
+        Ok(Output {
+            pdf,
+            hocr: sidecar::hocr(&info.title, &self.texts),
+            alto: sidecar::alto(&info.title, &self.texts),
+        })
     }
 }
 
@@ -187,11 +253,11 @@ fn text_layer(words: &[Word], points_per_px: f32, page_height_pt: f32) -> Vec<Op
         let baseline = page_height_pt - bottom as f32 * points_per_px + size * 0.2;
         ops.push(Operation::new("Tf", vec!["F1".into(), size.into()]));
         for word in run {
-            let encoded = encoding::win_ansi(&word.text);
-            if encoded.is_empty() {
+            let (encoded, n_codes) = encoding::codes(&word.text);
+            if n_codes == 0 {
                 continue;
             }
-            let natural = encoded.len() as f32 * encoding::GLYPH_WIDTH / 1000.0 * size;
+            let natural = n_codes as f32 * encoding::GLYPH_WIDTH / 1000.0 * size;
             let box_width = word.bbox[2] as f32 * points_per_px;
             let scale = (100.0 * box_width / natural).clamp(1.0, 1000.0);
             let x = word.bbox[0] as f32 * points_per_px;
@@ -207,10 +273,7 @@ fn text_layer(words: &[Word], points_per_px: f32, page_height_pt: f32) -> Vec<Op
                     baseline.into(),
                 ],
             ));
-            ops.push(Operation::new(
-                "Tj",
-                vec![Object::String(encoded, StringFormat::Literal)],
-            ));
+            ops.push(Operation::new("Tj", vec![encoded]));
         }
         start = end;
     }

@@ -35,6 +35,12 @@ pub struct Manifest {
     pub pdf: ObjectRef,
     /// The plain-text sidecar: all pages, separated by form feeds.
     pub text: ObjectRef,
+    /// The hOCR sidecar (HTML with word boxes).
+    #[serde(default)]
+    pub hocr: Option<ObjectRef>,
+    /// The ALTO 4.4 XML sidecar.
+    #[serde(default)]
+    pub alto: Option<ObjectRef>,
     /// Inputs of this dossier that could not be read.
     #[serde(default)]
     pub rejected: Vec<Rejection>,
@@ -53,6 +59,7 @@ impl Manifest {
         }
         out.push(self.pdf.sha256);
         out.push(self.text.sha256);
+        out.extend(self.hocr.iter().chain(&self.alto).map(|o| o.sha256));
         out.sort();
         out.dedup();
         out
