@@ -343,7 +343,14 @@ async fn intake_dossier(
             .cpu
             .run(move || {
                 let digest = sha256(&bytes);
-                let counted = ocr::page_count(&bytes, &limits).map(|n| {
+                // A decoder that panics on a hostile file must not take the batch down.
+                let count = std::panic::catch_unwind(|| ocr::page_count(&bytes, &limits))
+                    .unwrap_or_else(|_| {
+                        Err(ocr::Error::Decode(
+                            "the file cannot be read (decoder failure)".into(),
+                        ))
+                    });
+                let counted = count.map(|n| {
                     let mime = ocr::decode::Format::sniff(&bytes)
                         .map_or("application/octet-stream", |f| f.mime());
                     (n, mime)

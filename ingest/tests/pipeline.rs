@@ -317,7 +317,7 @@ async fn broken_inputs_are_rejected_with_path_and_reason_and_the_rest_is_stored(
     );
     assert!(!rejected[1].1.is_empty());
     assert!(
-        rejected[2].1.contains("not a PNG, JPEG or TIFF"),
+        rejected[2].1.contains("not a PNG, JPEG, TIFF or PDF"),
         "{rejected:?}"
     );
     assert!(rejected[3].1.contains("0 bytes"), "{rejected:?}");

@@ -35,7 +35,7 @@ impl Default for Limits {
 }
 
 impl Limits {
-    fn check(&self, width: u32, height: u32) -> Result<()> {
+    pub(crate) fn check(&self, width: u32, height: u32) -> Result<()> {
         if width == 0 || height == 0 {
             return Err(Error::Decode(format!("empty image ({width} x {height})")));
         }
@@ -104,15 +104,15 @@ fn sniff(bytes: &[u8]) -> Result<Format> {
         return Err(Error::Decode("empty file (0 bytes)".into()));
     }
     match Format::sniff(bytes) {
-        Some(Format::Pdf) => Err(Error::Decode("PDF input is not supported yet".into())),
         Some(format) => Ok(format),
-        None => Err(Error::Decode("not a PNG, JPEG or TIFF image".into())),
+        None => Err(Error::Decode("not a PNG, JPEG, TIFF or PDF file".into())),
     }
 }
 
 /// How many pages the file holds (1 for PNG and JPEG).
 pub fn page_count(bytes: &[u8], limits: &Limits) -> Result<usize> {
     match sniff(bytes)? {
+        Format::Pdf => crate::pdf_input::page_count(bytes),
         Format::Tiff => {
             let mut decoder = TiffDecoder::new(Cursor::new(bytes))?;
             let mut count = 1;
@@ -136,9 +136,20 @@ pub fn page_count(bytes: &[u8], limits: &Limits) -> Result<usize> {
 pub fn decode_page(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> {
     match sniff(bytes)? {
         Format::Tiff => decode_tiff(bytes, index, limits),
+        Format::Pdf => crate::pdf_input::decode_page(bytes, index, limits),
         format => {
             if index != 0 {
                 return Err(Error::NoSuchPage { index, count: 1 });
+            }
+            // A JPEG cut short still decodes, its missing rows made up: refuse it instead.
+            if format == Format::Jpeg
+                && !bytes[bytes.len().saturating_sub(4096)..]
+                    .windows(2)
+                    .any(|w| w == [0xFF, 0xD9])
+            {
+                return Err(Error::Decode(
+                    "JPEG: truncated (no end-of-image marker)".into(),
+                ));
             }
             let dpi = match format {
                 Format::Png => png_dpi(bytes),
@@ -162,7 +173,7 @@ pub fn decode_page(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> 
 }
 
 /// Reduces any decoded image to grey or RGB, the two kinds the pipeline handles.
-fn normalise(image: DynamicImage, dpi: Option<f32>) -> Scan {
+pub(crate) fn normalise(image: DynamicImage, dpi: Option<f32>) -> Scan {
     let image = if image.color().has_color() {
         DynamicImage::ImageRgb8(image.into_rgb8())
     } else {

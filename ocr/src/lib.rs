@@ -16,6 +16,7 @@ pub mod despeckle;
 pub mod engine;
 mod error;
 pub mod orientation;
+mod pdf_input;
 pub mod preprocess;
 
 pub use decode::{Limits, Scan, decode_page, page_count};
