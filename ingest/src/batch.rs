@@ -127,6 +127,11 @@ fn entries(dir: &Path) -> std::io::Result<Entries> {
 /// Reads a TOML file into JSON values; datetimes become RFC 3339 strings.
 pub fn read_toml(path: &Path) -> Result<Map<String, Value>, String> {
     let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
+    parse_toml(&text)
+}
+
+/// Parses TOML metadata into JSON values; datetimes become RFC 3339 strings.
+pub fn parse_toml(text: &str) -> Result<Map<String, Value>, String> {
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| e.message().to_owned())?;

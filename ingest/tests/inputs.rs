@@ -364,3 +364,93 @@ async fn bad_and_hostile_files_are_rejected_with_a_reason_and_the_rest_is_stored
     );
     assert_eq!(manifest.rejected.len(), 12, "{:?}", manifest.rejected);
 }
+
+/// Runs a libtiff tool (Debian's libtiff-tools), which writes TIFF compressions our encoder does not.
+fn libtiff(tool: &str, args: &[&std::ffi::OsStr]) {
+    let status = std::process::Command::new(tool)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("{tool} (libtiff-tools, scripts/setup installs it): {e}"));
+    assert!(status.success(), "{tool} {args:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiffs_in_ccitt_g4_and_jpeg_and_multi_page_are_read() {
+    let work = tempfile::tempdir().unwrap();
+    let dossier = work.path().join("B/INT-TIFF");
+    std::fs::create_dir_all(&dossier).unwrap();
+    // The bilevel sample page as PBM, turned into a CCITT G4 TIFF by libtiff.
+    let bilevel = image::load_from_memory(&sample("INT-2026-00001/004.png"))
+        .unwrap()
+        .into_luma8();
+    let (w, h) = bilevel.dimensions();
+    let mut pbm = format!("P4\n{w} {h}\n").into_bytes();
+    for row in bilevel.rows() {
+        let pels: Vec<bool> = row.map(|p| p[0] < 128).collect();
+        pbm.extend(pels.chunks(8).map(|c| {
+            c.iter()
+                .enumerate()
+                .fold(0u8, |b, (i, &black)| b | (u8::from(black) << (7 - i)))
+        }));
+    }
+    let pbm_path = work.path().join("page.pbm");
+    std::fs::write(&pbm_path, pbm).unwrap();
+    let g4 = work.path().join("g4.tif");
+    libtiff(
+        "ppm2tiff",
+        &[
+            "-c".as_ref(),
+            "g4".as_ref(),
+            "-R".as_ref(),
+            "300".as_ref(),
+            pbm_path.as_os_str(),
+            g4.as_os_str(),
+        ],
+    );
+    // A grey sample TIFF recompressed as JPEG inside TIFF.
+    let lzw = work.path().join("lzw.tif");
+    std::fs::write(&lzw, sample("INT-2026-00003/004.tif")).unwrap();
+    let jpeg = work.path().join("jpeg.tif");
+    libtiff(
+        "tiffcp",
+        &[
+            "-c".as_ref(),
+            "jpeg".as_ref(),
+            "-r".as_ref(),
+            "16".as_ref(),
+            lzw.as_os_str(),
+            jpeg.as_os_str(),
+        ],
+    );
+    // Both in one multi-page file, and the G4 page alone.
+    libtiff(
+        "tiffcp",
+        &[
+            g4.as_os_str(),
+            jpeg.as_os_str(),
+            dossier.join("1.tif").as_os_str(),
+        ],
+    );
+    std::fs::copy(&g4, dossier.join("2.tif")).unwrap();
+
+    let (_dir, store, report) = run(&work.path().join("B")).await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    let (_, manifest) = store.manifest("INT-TIFF").await.unwrap().unwrap();
+    assert_eq!(manifest.sources[0].pages, 2);
+    let g4_truth = truth_text("INT-2026-00001", "004.png");
+    let jpeg_truth = truth_text("INT-2026-00003", "004.tif");
+    for (page, truth) in manifest
+        .pages
+        .iter()
+        .zip([&g4_truth, &jpeg_truth, &g4_truth])
+    {
+        let rate = cer::cer(truth, &page.text);
+        assert!(
+            rate < 0.03,
+            "page {} ({}): error rate {rate:.3}",
+            page.number,
+            page.source.path
+        );
+    }
+    assert!(manifest.pages[0].image.key.len() == 65 && manifest.pages[0].dpi == 300.0);
+}
