@@ -90,6 +90,54 @@ impl Archive {
     }
 }
 
+/// `ARCHIVE/ingest.lock`: one ingest at a time, and a trace of any that was killed.
+pub struct IngestLock {
+    path: PathBuf,
+}
+
+impl IngestLock {
+    /// Takes the lock; also says whether a previous ingest died holding it.
+    pub fn take(root: &Path) -> Result<(IngestLock, bool)> {
+        use std::io::Write;
+        let path = root.join("ingest.lock");
+        let mut interrupted = false;
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    writeln!(file, "{}", std::process::id())?;
+                    file.sync_all()?;
+                    return Ok((IngestLock { path }, interrupted));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = pid.trim();
+                    if !pid.is_empty() && Path::new("/proc").join(pid).exists() {
+                        bail!(
+                            "another ingest (process {pid}) is running on {}",
+                            root.display()
+                        );
+                    }
+                    // Its process is gone: it was killed. Take over.
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("removing {}", path.display()))?;
+                    interrupted = true;
+                }
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            }
+        }
+    }
+}
+
+impl Drop for IngestLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 fn read_config(path: &Path) -> Result<Option<Config>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(

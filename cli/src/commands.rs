@@ -24,6 +24,17 @@ pub async fn run(cli: Cli) -> Result<u8> {
 }
 
 async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
+    let (_lock, interrupted) = crate::archive::IngestLock::take(&archive.root)?;
+    if interrupted {
+        // A run was killed: finish what its ledger committed, sweep what it
+        // left half-written, and rebuild the derived index.
+        let recovery = store::verify::recover(&archive.store).await?;
+        rebuild_index(archive).await?;
+        eprintln!(
+            "Recovered from an interrupted ingest: {} dossier ref(s) completed, {} stray object(s) removed, index rebuilt.",
+            recovery.refs_completed, recovery.objects_removed
+        );
+    }
     let mut options = ingest::Options {
         lang: args.lang,
         ..ingest::Options::default()
@@ -206,7 +217,8 @@ fn page_source(page: &store::manifest::Page) -> String {
     }
 }
 
-async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
+/// Rebuilds the index from the store's refs and manifests; returns (dossiers, pages).
+pub async fn rebuild_index(archive: &Archive) -> Result<(usize, usize)> {
     let mut writer = archive.index.writer()?;
     writer.clear()?;
     let mut dossiers = 0;
@@ -222,6 +234,11 @@ async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
     }
     writer.commit()?;
     archive.index.reload()?;
+    Ok((dossiers, pages))
+}
+
+async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
+    let (dossiers, pages) = rebuild_index(archive).await?;
     if json {
         output::json(&serde_json::json!({ "dossiers": dossiers, "pages": pages }))?;
     } else {

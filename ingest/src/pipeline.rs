@@ -657,7 +657,6 @@ async fn store_dossier(
     let mut rejected = start.rejected.clone();
     let mut records: Vec<manifest::Page> = Vec::new();
     let mut pdf_pages: Vec<(pdf::PageImage, Vec<pdf::Word>)> = Vec::new();
-    let mut fresh_keys = Vec::new();
     for (_, output) in pages {
         let number = records.len() + 1;
         match output {
@@ -703,7 +702,12 @@ async fn store_dossier(
                     confidence: (recognition.confidence * 10.0).round() / 10.0,
                     text: recognition.text.clone(),
                 };
-                fresh_keys.push((cache_key, page.clone()));
+                // Cached at once, before the dossier commits: a run that is killed
+                // later finds this page done and does not read it again.
+                let record = shared
+                    .put(serde_json::to_vec(&page).expect("plain data serialises"))
+                    .await?;
+                shared.store.cache_set(&cache_key, &record.sha256).await?;
                 pdf_pages.push((image, pdf_words(&recognition)));
                 records.push(page);
             }
@@ -816,11 +820,8 @@ async fn store_dossier(
     let manifest_ref = shared
         .put(serde_json::to_vec_pretty(&manifest).expect("plain data serialises"))
         .await?;
-    // The commit point: from here on the dossier is stored.
-    shared
-        .store
-        .set_dossier_ref(&start.id, &manifest_ref.sha256)
-        .await?;
+    // The commit point is the ledger record: from here on the dossier is
+    // stored, and a run killed before the ref moves has it moved by recovery.
     shared
         .store
         .append(Event::DossierStored {
@@ -830,12 +831,10 @@ async fn store_dossier(
             objects: manifest.objects(),
         })
         .await?;
-    for (key, page) in fresh_keys {
-        let record = shared
-            .put(serde_json::to_vec(&page).expect("plain data serialises"))
-            .await?;
-        shared.store.cache_set(&key, &record.sha256).await?;
-    }
+    shared
+        .store
+        .set_dossier_ref(&start.id, &manifest_ref.sha256)
+        .await?;
     let docs = crate::page_docs(&manifest);
     let (writer, id, hex) = (writer.clone(), start.id.clone(), manifest_ref.sha256.hex());
     shared

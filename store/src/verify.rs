@@ -76,6 +76,14 @@ pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
         expected
             .entry(page_record)
             .or_insert_with(|| "a cached page record".into());
+        // The page image and words it names are kept for reuse too.
+        if let Ok(page) = store.get_json::<crate::manifest::Page>(&page_record).await {
+            for object in std::iter::once(&page.image).chain(&page.words) {
+                expected
+                    .entry(object.sha256)
+                    .or_insert_with(|| "named by a cached page record".into());
+            }
+        }
     }
 
     // Refs must point where the ledger last recorded them.
@@ -172,6 +180,62 @@ pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
         seconds: started.elapsed().as_secs_f64(),
         problems,
     })
+}
+
+/// What recovery did after an interrupted run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Recovery {
+    /// Dossier refs moved to the manifest the ledger had already recorded.
+    pub refs_completed: usize,
+    /// Objects nothing named, removed.
+    pub objects_removed: usize,
+}
+
+/// Brings the archive back to a consistent state after a run was killed:
+/// completes ref moves the ledger had committed, then sweeps what nothing names.
+/// The ledger is the authority: a ref is only ever moved to what it records.
+pub async fn recover(store: &Store) -> Result<Recovery> {
+    let mut recovery = Recovery::default();
+    let mut problems = Vec::new();
+    let records = walk_ledger(store, &mut problems).await?;
+    if !problems.is_empty() {
+        return Ok(recovery);
+    }
+    let mut last: BTreeMap<String, Digest> = BTreeMap::new();
+    for (_, record) in records.iter().rev() {
+        if let Event::DossierStored {
+            dossier, manifest, ..
+        } = &record.event
+        {
+            last.insert(dossier.clone(), *manifest);
+        }
+    }
+    for (dossier, manifest) in last {
+        if store.dossier_ref(&dossier).await? != Some(manifest)
+            && store.get(&manifest).await.is_ok()
+        {
+            store.set_dossier_ref(&dossier, &manifest).await?;
+            recovery.refs_completed += 1;
+        }
+    }
+    recovery.objects_removed = sweep(store).await?;
+    Ok(recovery)
+}
+
+/// Removes the objects nothing names: what a run killed before its commit
+/// point left behind. Run only while no ingest is writing. Returns how many
+/// objects were removed; does nothing if the ledger itself has problems.
+pub async fn sweep(store: &Store) -> Result<usize> {
+    let report = verify(store, &[]).await?;
+    if report.problems.iter().any(|p| p.kind != Kind::Unexpected) {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    for problem in &report.problems {
+        store.backend().delete(&problem.key).await?;
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 /// Follows the chain from the head; every break is a problem. Returns the records reached, newest first.

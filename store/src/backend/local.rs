@@ -177,6 +177,16 @@ impl Backend for Local {
         .await
     }
 
+    async fn delete(&self, key: &str) -> Result<()> {
+        let path = self.object_path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::io(format!("removing {}", path.display()))(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     async fn get_ref(&self, name: &str) -> Result<Option<String>> {
         let path = self.ref_path(name)?;
         match tokio::fs::read_to_string(&path).await {

@@ -27,6 +27,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn head(&self, key: &str) -> Result<Option<u64>>;
     /// Every object key, in no particular order.
     async fn list(&self) -> Result<Vec<String>>;
+    /// Removes an object. Only recovery uses it, for objects nothing names
+    /// (left by an interrupted run); stored data is never deleted.
+    async fn delete(&self, key: &str) -> Result<()>;
     async fn get_ref(&self, name: &str) -> Result<Option<String>>;
     /// Sets a ref atomically: readers see the old or the new value, never a mix.
     async fn set_ref(&self, name: &str, value: &str) -> Result<()>;
