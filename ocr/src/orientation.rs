@@ -49,7 +49,7 @@ pub fn sideways(row_score: f64, column_score: f64) -> bool {
 /// Counts ascender and descender ink over the text lines of a straightened page.
 pub fn vote(grey: &GrayImage) -> Vote {
     // Half resolution keeps ascenders several pixels tall at 200 dpi and up.
-    let small = downscale(grey, (grey.width().min(grey.height()) / 1400).max(1));
+    let small = downscale(grey, (grey.width().min(grey.height()) / 1000).max(1));
     let threshold = otsu(&small).min(160);
     let region = crate::border::content_region(&small, threshold, 20);
     let (x0, x1) = (region.x0, region.x1);
