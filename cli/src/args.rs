@@ -118,6 +118,9 @@ pub struct IngestArgs {
     /// OCR workers (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Print the time spent in each stage of the pipeline (always in the JSON).
+    #[arg(long)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,7 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
     if let Some(workers) = args.workers {
         options.workers = workers.max(1);
     }
+    let args_stats = args.stats;
     let bar = Arc::new(progress::Bar::new());
     let job = ingest::Job {
         batches: args.batches,
@@ -80,6 +81,33 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
                 output::bytes(report.objects.bytes_stored),
                 report.objects.existing
             );
+        }
+        if args_stats {
+            let s = &report.stats;
+            println!(
+                "Stage timings (summed over workers; wall time {:.1} s):",
+                report.seconds
+            );
+            for (name, stage) in [
+                ("intake (read, hash)", &s.intake),
+                ("decode", &s.decode),
+                ("preprocess", &s.preprocess),
+                ("OCR", &s.ocr),
+                ("encode page images", &s.encode),
+                ("PDF/A and sidecars", &s.pdf),
+                ("store", &s.store),
+                ("index", &s.index),
+            ] {
+                let each = if stage.count > 0 {
+                    stage.seconds * 1000.0 / stage.count as f64
+                } else {
+                    0.0
+                };
+                println!(
+                    "  {name:<22} {:>5} x  {:>8.2} s  {each:>8.1} ms each",
+                    stage.count, stage.seconds
+                );
+            }
         }
         if !report.rejected.is_empty() {
             println!("Rejected {} input(s):", report.rejected.len());

@@ -48,6 +48,10 @@ fn ingest_json_follows_the_interface_and_a_rerun_reports_nothing_new() {
     assert_eq!(report["pages"], 15);
     assert_eq!(report["rejected"], Value::Array(vec![]));
     assert!(report["seconds"].as_f64().unwrap() > 0.0);
+    // Per-stage timings, one OCR and one encoding per non-blank page and blank page alike.
+    assert_eq!(report["stats"]["decode"]["count"], 15);
+    assert_eq!(report["stats"]["pdf"]["count"], 3);
+    assert!(report["stats"]["ocr"]["seconds"].as_f64().unwrap() > 0.5);
 
     let batch = samples().join("batch");
     let again = dossier(dir.path(), &["ingest", batch.to_str().unwrap()]);

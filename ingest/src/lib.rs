@@ -131,6 +131,40 @@ pub struct ObjectCounts {
     pub bytes_stored: u64,
 }
 
+/// Time spent in one stage of the pipeline, summed over its work items.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stage {
+    pub count: u64,
+    pub seconds: f64,
+}
+
+impl Stage {
+    pub(crate) fn add(&mut self, seconds: f64) {
+        self.count += 1;
+        self.seconds += seconds;
+    }
+}
+
+/// Per-stage timings and counts (`ingest --stats`, and `stats` in the JSON).
+/// Page stages run on several workers at once, so their sum can exceed the wall time.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Reading and hashing source files.
+    pub intake: Stage,
+    pub decode: Stage,
+    /// Blank, borders, orientation, skew, straightening, despeckling.
+    pub preprocess: Stage,
+    pub ocr: Stage,
+    /// Encoding page images.
+    pub encode: Stage,
+    /// PDF/A and sidecar assembly, per dossier.
+    pub pdf: Stage,
+    /// Writing a dossier's objects, manifest, ledger record and ref.
+    pub store: Stage,
+    /// Index updates and commits.
+    pub index: Stage,
+}
+
 /// The outcome of an ingest (`ingest --json` prints it).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
@@ -150,6 +184,7 @@ pub struct Report {
     /// Pages whose stored result was reused.
     pub pages_reused: usize,
     pub objects: ObjectCounts,
+    pub stats: Stats,
 }
 
 /// What stops an ingest as a whole (anything smaller is a rejection).

@@ -64,6 +64,8 @@ struct Fresh {
     blank: bool,
     source: PageSource,
     cache_key: Digest,
+    /// Seconds spent decoding, preprocessing, reading and encoding.
+    timings: [f64; 4],
 }
 
 enum PageOutput {
@@ -91,6 +93,13 @@ struct Tally {
     bytes: AtomicUsize,
     read: AtomicUsize,
     reused: AtomicUsize,
+    stats: Mutex<crate::Stats>,
+}
+
+impl Tally {
+    fn time(&self, stage: impl FnOnce(&mut crate::Stats) -> &mut crate::Stage, seconds: f64) {
+        stage(&mut self.stats.lock().expect("no panics while held")).add(seconds);
+    }
 }
 
 impl Tally {
@@ -229,6 +238,7 @@ pub async fn ingest(job: Job) -> Result<Report> {
             existing: t.existing.load(Ordering::Relaxed),
             bytes_stored: t.bytes.load(Ordering::Relaxed) as u64,
         },
+        stats: std::mem::take(&mut *t.stats.lock().expect("no panics while held")),
     })
 }
 
@@ -329,6 +339,7 @@ async fn intake_dossier(
     let mut files: Vec<(Arc<SourceFile>, usize, &'static str)> = Vec::new();
     let mut rejected = Vec::new();
     for PageFile { rel, path } in &dossier.files {
+        let started = Instant::now();
         let bytes = match tokio::fs::read(path).await {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -358,6 +369,9 @@ async fn intake_dossier(
                 (bytes, digest, counted)
             })
             .await;
+        shared
+            .tally
+            .time(|s| &mut s.intake, started.elapsed().as_secs_f64());
         match counted {
             Ok((pages, mime)) => {
                 files.push((
@@ -544,10 +558,15 @@ fn worker(
 
 /// Decode, preprocess, OCR and encode one page.
 fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Result<Fresh, String> {
+    let t0 = Instant::now();
     let scan = ocr::decode_page(&job.source.bytes, job.page_in_file, &options.limits)
         .map_err(|e| e.to_string())?;
+    let decode = t0.elapsed().as_secs_f64();
     let dpi = scan.dpi.unwrap_or(options.default_dpi);
+    let t1 = Instant::now();
     let page = ocr::preprocess(scan, dpi);
+    let preprocess = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
     let recognition = if page.blank {
         None
     } else {
@@ -557,9 +576,13 @@ fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Resu
                 .map_err(|e| e.to_string())?,
         )
     };
+    let ocr_seconds = t2.elapsed().as_secs_f64();
+    let t3 = Instant::now();
     let image =
         pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
+    let encode = t3.elapsed().as_secs_f64();
     Ok(Fresh {
+        timings: [decode, preprocess, ocr_seconds, encode],
         image,
         recognition,
         skew_degrees: (page.skew_degrees * 100.0).round() / 100.0,
@@ -652,6 +675,8 @@ async fn store_dossier(
     writer: &Arc<Mutex<index::Writer>>,
 ) -> Result<bool> {
     let Open { start, pages } = dossier;
+    let started = Instant::now();
+    let mut elsewhere = 0.0;
     let span = info_span!("dossier", dossier = %start.id);
     let _enter = span.enter();
     let mut rejected = start.rejected.clone();
@@ -676,7 +701,15 @@ async fn store_dossier(
                     blank,
                     source,
                     cache_key,
+                    timings,
                 } = *fresh;
+                {
+                    let mut stats = shared.tally.stats.lock().expect("no panics while held");
+                    stats.decode.add(timings[0]);
+                    stats.preprocess.add(timings[1]);
+                    stats.ocr.add(timings[2]);
+                    stats.encode.add(timings[3]);
+                }
                 shared.tally.read.fetch_add(1, Ordering::Relaxed);
                 let image_ref = shared.put(image.bytes.clone()).await?;
                 let words_ref = match &recognition {
@@ -780,6 +813,7 @@ async fn store_dossier(
             .and_then(Value::as_str)
             .map_or_else(store::now_rfc3339, str::to_owned),
     };
+    let pdf_started = Instant::now();
     let output = shared
         .cpu
         .run(move || {
@@ -791,6 +825,9 @@ async fn store_dossier(
         })
         .await
         .map_err(|e| Error::Pipeline(format!("{}: PDF assembly failed: {e}", start.id)))?;
+    let pdf_seconds = pdf_started.elapsed().as_secs_f64();
+    shared.tally.time(|s| &mut s.pdf, pdf_seconds);
+    elsewhere += pdf_seconds;
     let pdf = shared.put(output.pdf).await?;
     let hocr = Some(shared.put(output.hocr.into_bytes()).await?);
     let alto = Some(shared.put(output.alto.into_bytes()).await?);
@@ -835,6 +872,11 @@ async fn store_dossier(
         .store
         .set_dossier_ref(&start.id, &manifest_ref.sha256)
         .await?;
+    shared.tally.time(
+        |s| &mut s.store,
+        started.elapsed().as_secs_f64() - elsewhere,
+    );
+    let index_started = Instant::now();
     let docs = crate::page_docs(&manifest);
     let (writer, id, hex) = (writer.clone(), start.id.clone(), manifest_ref.sha256.hex());
     shared
@@ -846,6 +888,9 @@ async fn store_dossier(
                 .replace_dossier(&id, &hex, &docs)
         })
         .await?;
+    shared
+        .tally
+        .time(|s| &mut s.index, index_started.elapsed().as_secs_f64());
     info!(pages = manifest.pages.len(), manifest = %manifest_ref.sha256, "stored");
     {
         let mut outcomes = shared.outcomes.lock().expect("no panics while held");
