@@ -51,8 +51,8 @@ const MARKERS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Lower case without accents, for matching markers and stopwords.
-fn fold(text: &str) -> String {
+/// Lower case without accents, for matching markers, stopwords and fuzzy words.
+pub(crate) fn fold(text: &str) -> String {
     text.chars()
         .flat_map(char::to_lowercase)
         .map(|c| match c {

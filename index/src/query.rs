@@ -157,20 +157,9 @@ pub(crate) fn parse(
     })
 }
 
-/// Lower case without accents, for comparing words by edit distance.
-fn fold(word: &str) -> Vec<char> {
-    word.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            c => c,
-        })
-        .collect()
+/// A word folded (lower case, no accents) as characters, for edit distances.
+fn folded(word: &str) -> Vec<char> {
+    crate::classify::fold(word).chars().collect()
 }
 
 fn within(a: &[char], b: &[char], distance: usize) -> bool {
@@ -199,9 +188,9 @@ pub(crate) fn fuzzy_snippet(
 ) -> Option<String> {
     let targets: Vec<(Vec<char>, usize)> = fuzzy
         .iter()
-        .map(|(w, d)| (fold(w), usize::from(*d)))
+        .map(|(w, d)| (folded(w), usize::from(*d)))
         .collect();
-    let matches = |word: &str| targets.iter().any(|(t, d)| within(&fold(word), t, *d));
+    let matches = |word: &str| targets.iter().any(|(t, d)| within(&folded(word), t, *d));
     let words: Vec<(usize, &str)> = text
         .split(|c: char| !c.is_alphanumeric())
         .scan(0usize, |offset, w| {

@@ -238,16 +238,7 @@ fn text_layer(words: &[Word], points_per_px: f32, page_height_pt: f32) -> Vec<Op
         Operation::new("Tr", vec![3.into()]),
     ];
     // Size and baseline come from the line, so that a line's words sit on one baseline.
-    let mut start = 0;
-    while start < words.len() {
-        let line = words[start].line;
-        let end = words[start..]
-            .iter()
-            .position(|w| w.line != line)
-            .map_or(words.len(), |n| start + n);
-        let run = &words[start..end];
-        let top = run.iter().map(|w| w.bbox[1]).min().unwrap_or(0);
-        let bottom = run.iter().map(|w| w.bbox[1] + w.bbox[3]).max().unwrap_or(0);
+    for (run, [_, top, _, bottom]) in sidecar::lines(words) {
         let size = ((bottom - top) as f32 * points_per_px).max(1.0);
         // Descenders take about a fifth of a line's box.
         let baseline = page_height_pt - bottom as f32 * points_per_px + size * 0.2;
@@ -275,7 +266,6 @@ fn text_layer(words: &[Word], points_per_px: f32, page_height_pt: f32) -> Vec<Op
             ));
             ops.push(Operation::new("Tj", vec![encoded]));
         }
-        start = end;
     }
     ops.push(Operation::new("ET", vec![]));
     ops

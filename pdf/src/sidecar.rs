@@ -22,7 +22,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Words grouped by line, each line with its bounding box (x0, y0, x1, y1).
-fn lines(words: &[Word]) -> Vec<(&[Word], [u32; 4])> {
+pub(crate) fn lines(words: &[Word]) -> Vec<(&[Word], [u32; 4])> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < words.len() {

@@ -145,12 +145,18 @@ impl Store {
 
     /// Appends an event to the hash-chained ledger; returns the new record's digest.
     pub async fn append(&self, event: Event) -> Result<Digest> {
+        self.append_with(|_| event).await
+    }
+
+    /// Appends the event `make` builds from the digest of the record it will follow.
+    async fn append_with(&self, make: impl FnOnce(Option<&Digest>) -> Event) -> Result<Digest> {
         let _guard = self.ledger_lock.lock().await;
         let prev = self.ref_digest("ledger/head").await?;
         let seq = match &prev {
             Some(digest) => self.get_json::<Record>(digest).await?.seq + 1,
             None => 0,
         };
+        let event = make(prev.as_ref());
         let record = Record {
             version: 1,
             seq,
@@ -177,33 +183,15 @@ impl Store {
         objects.sort();
         objects.dedup();
         let root = crate::seal::merkle_root(&objects);
-        let _guard = self.ledger_lock.lock().await;
-        let prev = self.ref_digest("ledger/head").await?;
-        let seq = match &prev {
-            Some(digest) => self.get_json::<Record>(digest).await?.seq + 1,
-            None => 0,
-        };
-        let signature = signer.sign(&crate::seal::message(batch, &root, prev.as_ref()));
-        let event = Event::BatchSealed {
+        self.append_with(|prev| Event::BatchSealed {
             batch: batch.to_owned(),
             dossiers,
             objects,
             merkle_root: root,
             public_key: signer.public_hex(),
-            signature,
-        };
-        let record = Record {
-            version: 1,
-            seq,
-            prev,
-            at: crate::now_rfc3339(),
-            event,
-        };
-        let (object, _) = self.put_json(&record).await?;
-        self.backend
-            .set_ref("ledger/head", &object.sha256.hex())
-            .await?;
-        Ok(object.sha256)
+            signature: signer.sign(&crate::seal::message(batch, &root, prev)),
+        })
+        .await
     }
 
     /// The archive's public key for seals, if one was registered.
