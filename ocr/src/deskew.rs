@@ -189,7 +189,8 @@ fn estimate_small(small: &GrayImage) -> Skew {
 }
 
 /// Rotates the page by `-degrees` (undoing a counter-clockwise skew of `degrees`),
-/// keeping its size; uncovered corners become white paper.
+/// keeping its size; uncovered corners take the paper's own tone, so that the
+/// straightened page shows no wedges of another colour.
 pub fn straighten(image: &DynamicImage, degrees: f32) -> DynamicImage {
     if degrees.abs() < 0.01 {
         return image.clone();
@@ -212,7 +213,8 @@ where
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let raw = src.as_raw();
     let stride = w as usize * channels;
-    let mut out = vec![255u8; raw.len()];
+    let paper = paper_tone(raw, channels);
+    let mut out: Vec<u8> = paper.iter().copied().cycle().take(raw.len()).collect();
     // Fixed point, 16 fractional bits for positions and 8 for the weights:
     // three to four times faster than floats, and exact to 1/256 of a pixel.
     const ONE: i64 = 1 << 16;
@@ -244,6 +246,21 @@ where
         }
     }
     ImageBuffer::from_raw(w, h, out).expect("same size as the source")
+}
+
+/// The most common light colour of a page, channel by channel: its paper.
+fn paper_tone(raw: &[u8], channels: usize) -> Vec<u8> {
+    (0..channels)
+        .map(|c| {
+            let mut histogram = [0u32; 256];
+            // Every 7th pixel is plenty for a mode, and 7 is prime to any row width.
+            raw.iter()
+                .skip(c)
+                .step_by(channels * 7)
+                .for_each(|&v| histogram[v as usize] += 1);
+            (128..256).max_by_key(|&v| histogram[v]).unwrap_or(255) as u8
+        })
+        .collect()
 }
 
 /// Convenience for callers holding an RGB page.
