@@ -66,6 +66,8 @@ struct Fresh {
     cache_key: Digest,
     /// Seconds spent decoding, preprocessing, reading and encoding.
     timings: [f64; 4],
+    /// SHA-256 of `image.bytes`, computed on the worker that made them.
+    image_digest: Digest,
 }
 
 enum PageOutput {
@@ -148,7 +150,12 @@ impl Shared {
 
     async fn put(&self, bytes: Vec<u8>) -> Result<ObjectRef> {
         let (digest, bytes) = self.cpu.run(move || (sha256(&bytes), bytes)).await;
-        let (object, put) = self.store.put_hashed(&bytes, digest).await?;
+        self.put_hashed(&bytes, digest).await
+    }
+
+    /// Stores bytes already hashed where they were made.
+    async fn put_hashed(&self, bytes: &[u8], digest: Digest) -> Result<ObjectRef> {
+        let (object, put) = self.store.put_hashed(bytes, digest).await?;
         self.tally.count(&object, put);
         Ok(object)
     }
@@ -582,6 +589,7 @@ fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Resu
         pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
     let encode = t3.elapsed().as_secs_f64();
     Ok(Fresh {
+        image_digest: sha256(&image.bytes),
         timings: [decode, preprocess, ocr_seconds, encode],
         image,
         recognition,
@@ -702,6 +710,7 @@ async fn store_dossier(
                     source,
                     cache_key,
                     timings,
+                    image_digest,
                 } = *fresh;
                 {
                     let mut stats = shared.tally.stats.lock().expect("no panics while held");
@@ -711,7 +720,8 @@ async fn store_dossier(
                     stats.encode.add(timings[3]);
                 }
                 shared.tally.read.fetch_add(1, Ordering::Relaxed);
-                let image_ref = shared.put(image.bytes.clone()).await?;
+                // Hashed by the worker: no copy of the image, no second pass here.
+                let image_ref = shared.put_hashed(&image.bytes, image_digest).await?;
                 let words_ref = match &recognition {
                     Some(r) => Some(
                         shared

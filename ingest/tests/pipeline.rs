@@ -47,6 +47,16 @@ async fn run(archive: &Archive, batches: &[&Path]) -> Report {
     ingest(job).await.unwrap()
 }
 
+/// Every page's text of a dossier, one after the other.
+fn page_text(manifest: &Manifest) -> String {
+    manifest
+        .pages
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 async fn manifest(archive: &Archive, id: &str) -> Manifest {
     archive
         .store
@@ -128,12 +138,7 @@ async fn sample_batch_is_read_hashed_stored_and_searchable() {
         }
         // The PDF gives back the OCR text.
         let pdf = archive.store.get(&manifest.pdf.sha256).await.unwrap();
-        let all_text: String = manifest
-            .pages
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let all_text = page_text(&manifest);
         let extracted = pdftotext(&pdf);
         assert!(
             cer::cer(&all_text, &extracted) < 0.01,
@@ -381,12 +386,7 @@ async fn stored_pdfs_are_archival_no_bigger_than_the_scans_and_look_like_them() 
         assert!(manifest.hocr.is_some() && manifest.alto.is_some());
 
         // pdftotext gives back the OCR text, within 0.5%.
-        let all_text: String = manifest
-            .pages
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let all_text = page_text(&manifest);
         let extracted = String::from_utf8(run_tool("pdftotext", &[pdf_arg, "-"]).stdout).unwrap();
         let rate = cer::cer(&all_text, &extracted);
         assert!(
