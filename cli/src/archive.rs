@@ -15,6 +15,9 @@ struct Config {
     version: u32,
     /// Where objects live: `local` or an `s3://` URL.
     store: String,
+    /// Path-style S3 addressing, once asked for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    s3_path_style: bool,
 }
 
 /// An opened archive.
@@ -26,7 +29,8 @@ pub struct Archive {
 
 impl Archive {
     /// Opens (creating if needed) the archive named by the global options.
-    pub fn open(global: &Global) -> Result<Archive> {
+    /// `retention` applies Object Lock to what an S3 store stores.
+    pub async fn open(global: &Global, retention: store::Retention) -> Result<Archive> {
         let root = global.archive.clone();
         std::fs::create_dir_all(&root)
             .with_context(|| format!("creating archive folder {}", root.display()))?;
@@ -37,22 +41,40 @@ impl Archive {
             (None, Some(config)) => config.store.clone(),
             (None, None) => "local".to_owned(),
         };
+        let path_style =
+            global.s3_path_style || remembered.as_ref().is_some_and(|c| c.s3_path_style);
         let store = match store_url.as_str() {
-            "local" => store::Store::local(&root),
+            "local" => {
+                if retention.until.is_some() || retention.legal_hold {
+                    bail!("--retain-until and --legal-hold need an S3 store with Object Lock");
+                }
+                store::Store::local(&root)
+            }
             url if url.starts_with("s3://") => {
-                bail!(
-                    "the S3 store ({url}) is not available in this build yet; use the embedded store"
-                )
+                let mut options = store::S3Options::from_url(url)?;
+                options.path_style = path_style;
+                options.retention = retention;
+                if let Some(seconds) = env_seconds("DOSSIER_S3_ATTEMPT_TIMEOUT")? {
+                    options.attempt_timeout = std::time::Duration::from_secs_f64(seconds);
+                }
+                if let Some(attempts) = env_seconds("DOSSIER_S3_MAX_ATTEMPTS")? {
+                    options.max_attempts = (attempts as u32).max(1);
+                }
+                store::Store::new(Arc::new(store::S3::connect(options).await))
             }
             other => {
                 bail!("unknown store '{other}': use s3://BUCKET[/PREFIX], or leave --store out")
             }
         };
-        if remembered.as_ref().map(|c| c.store.as_str()) != Some(store_url.as_str()) {
-            let config = Config {
-                version: 1,
-                store: store_url,
-            };
+        let config = Config {
+            version: 1,
+            store: store_url,
+            s3_path_style: path_style,
+        };
+        let changed = remembered.as_ref().is_none_or(|old| {
+            old.store != config.store || old.s3_path_style != config.s3_path_style
+        });
+        if changed {
             std::fs::write(&config_path, toml::to_string(&config)?)
                 .with_context(|| format!("writing {}", config_path.display()))?;
         }
@@ -135,6 +157,20 @@ impl IngestLock {
 impl Drop for IngestLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A number from the environment, for tuning the S3 client (tests use short timeouts).
+fn env_seconds(name: &str) -> Result<Option<f64>> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(Some)
+            .with_context(|| format!("{name}={text} is not a positive number")),
+        Err(_) => Ok(None),
     }
 }
 

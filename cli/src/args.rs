@@ -36,6 +36,9 @@ pub struct Global {
     /// Keep objects in S3-compatible storage (s3://BUCKET[/PREFIX]) instead of the archive folder.
     #[arg(long, global = true, env = "DOSSIER_STORE")]
     pub store: Option<String>,
+    /// Path-style S3 addressing (http://host/bucket/key), for MinIO, Garage and most local servers.
+    #[arg(long, global = true, env = "DOSSIER_S3_PATH_STYLE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub s3_path_style: bool,
     /// Print exactly one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -121,6 +124,49 @@ pub struct IngestArgs {
     /// Print the time spent in each stage of the pipeline (always in the JSON).
     #[arg(long)]
     pub stats: bool,
+    /// S3 Object Lock: no stored object can be deleted or overwritten before
+    /// this date (YYYY-MM-DD, or an RFC 3339 time). The bucket needs Object Lock.
+    #[arg(long, value_parser = parse_retain_until)]
+    pub retain_until: Option<i64>,
+    /// Object Lock mode for --retain-until: compliance (nobody, not even an
+    /// administrator, can shorten it) or governance.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "compliance",
+        requires = "retain_until"
+    )]
+    pub lock_mode: LockMode,
+    /// S3 Object Lock: a legal hold on every stored object, until lifted.
+    #[arg(long)]
+    pub legal_hold: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LockMode {
+    Compliance,
+    Governance,
+}
+
+/// A retention date, as seconds since the epoch; it must lie in the future.
+fn parse_retain_until(text: &str) -> Result<i64, String> {
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_owned()
+    };
+    let time = humantime::parse_rfc3339_weak(&full)
+        .map_err(|_| format!("'{text}' is not a date (YYYY-MM-DD or RFC 3339)"))?;
+    let seconds = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("'{text}' is before 1970"))?
+        .as_secs() as i64;
+    if time <= std::time::SystemTime::now() {
+        return Err(format!(
+            "'{text}' is already past: retention must end in the future"
+        ));
+    }
+    Ok(seconds)
 }
 
 #[derive(Debug, Args)]

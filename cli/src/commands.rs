@@ -9,7 +9,15 @@ use crate::args::{Cli, Command, IngestArgs, SearchArgs, ShowArgs};
 use crate::{audit, exit, output, progress};
 
 pub async fn run(cli: Cli) -> Result<u8> {
-    let archive = Archive::open(&cli.global)?;
+    let retention = match &cli.command {
+        Command::Ingest(args) => store::Retention {
+            until: args.retain_until,
+            compliance: matches!(args.lock_mode, crate::args::LockMode::Compliance),
+            legal_hold: args.legal_hold,
+        },
+        _ => store::Retention::default(),
+    };
+    let archive = Archive::open(&cli.global, retention).await?;
     let json = cli.global.json;
     match cli.command {
         Command::Ingest(args) => ingest(&archive, args, json).await,

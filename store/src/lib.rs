@@ -2,7 +2,7 @@
 //! dossier manifests, refs (the only mutable names) and a hash-chained ledger.
 //!
 //! Objects live behind the small [`Backend`] trait, implemented by the
-//! embedded local-files backend (and S3). Everything above the trait is the
+//! embedded local-files backend and by S3-compatible object storage. Everything above the trait is the
 //! same for every backend. This crate must never know about images, OCR or
 //! the search index: it stores bytes and the records that describe them.
 
@@ -15,7 +15,11 @@ mod objects;
 pub mod seal;
 pub mod verify;
 
-pub use backend::{Backend, Put, local::Local};
+pub use backend::{
+    Backend, Put,
+    local::Local,
+    s3::{Retention, S3, S3Options},
+};
 pub use digest::{Digest, sha256};
 pub use error::{Error, Result};
 pub use ledger::{Event, Record};

@@ -41,7 +41,7 @@ impl Local {
 }
 
 /// Names become paths: allow only plain components, so none can escape the archive.
-fn check_name(name: &str, what: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str, what: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.split('/').all(|part| {
             !part.is_empty()

@@ -1,6 +1,7 @@
 //! The small trait every storage backend implements.
 
 pub mod local;
+pub mod s3;
 
 use async_trait::async_trait;
 
