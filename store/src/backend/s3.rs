@@ -167,7 +167,7 @@ impl S3 {
         match answer {
             Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
             Err(e) if status(&e) == Some(404) => Ok(None),
-            Err(e) => Err(failed("HEAD", key, e)),
+            Err(e) => Err(failed("HEAD", &self.options.bucket, key, e)),
         }
     }
 
@@ -182,7 +182,7 @@ impl S3 {
         let object = match answer {
             Ok(object) => object,
             Err(e) if status(&e) == Some(404) => return Ok(None),
-            Err(e) => return Err(failed("GET", key, e)),
+            Err(e) => return Err(failed("GET", &self.options.bucket, key, e)),
         };
         let body = object
             .body
@@ -207,6 +207,8 @@ impl S3 {
             .bucket(&self.options.bucket)
             .key(key)
             .body(ByteStream::from(bytes.to_vec()))
+            // Object Lock buckets insist on the algorithm header as well as the value.
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
             .checksum_sha256(base64(digest));
         if exclusive {
             request = request.if_none_match("*");
@@ -224,7 +226,7 @@ impl S3 {
             // Someone stored it first (another run, or a retried attempt that
             // had in fact arrived): content addressing makes that the same object.
             Err(e) if exclusive && status(&e) == Some(412) => Ok(Put::Existed),
-            Err(e) => Err(failed("PUT", key, e)),
+            Err(e) => Err(failed("PUT", &self.options.bucket, key, e)),
         }
     }
 
@@ -249,7 +251,7 @@ impl S3 {
         let upload = create
             .send()
             .await
-            .map_err(|e| failed("CreateMultipartUpload", key, e))?;
+            .map_err(|e| failed("CreateMultipartUpload", &self.options.bucket, key, e))?;
         let upload_id = upload
             .upload_id()
             .ok_or_else(|| Error::Backend(format!("CreateMultipartUpload {key}: no upload id")))?
@@ -287,7 +289,7 @@ impl S3 {
                 .checksum_sha256(&checksum)
                 .send()
                 .await
-                .map_err(|e| failed("UploadPart", key, e))?;
+                .map_err(|e| failed("UploadPart", &self.options.bucket, key, e))?;
             parts.push(
                 CompletedPart::builder()
                     .part_number(number)
@@ -308,7 +310,7 @@ impl S3 {
             )
             .send()
             .await
-            .map_err(|e| failed("CompleteMultipartUpload", key, e))?;
+            .map_err(|e| failed("CompleteMultipartUpload", &self.options.bucket, key, e))?;
         Ok(Put::Stored)
     }
 
@@ -323,7 +325,7 @@ impl S3 {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| failed("LIST", prefix, e))?;
+            let page = page.map_err(|e| failed("LIST", &self.options.bucket, prefix, e))?;
             for object in page.contents() {
                 if let Some(key) = object.key().and_then(|k| k.strip_prefix(prefix)) {
                     out.push(key.to_owned());
@@ -350,7 +352,7 @@ fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
 }
 
-fn failed<E>(op: &str, key: &str, error: SdkError<E, HttpResponse>) -> Error
+fn failed<E>(op: &str, bucket: &str, key: &str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
@@ -360,7 +362,7 @@ where
         (None, Some(status)) => format!("HTTP {status}"),
         (None, None) => DisplayErrorContext(&error).to_string(),
     };
-    Error::Backend(format!("{op} {key}: {detail}"))
+    Error::Backend(format!("{op} s3://{bucket}/{key}: {detail}"))
 }
 
 #[async_trait]
@@ -399,7 +401,7 @@ impl Backend for S3 {
             .key(&key)
             .send()
             .await
-            .map_err(|e| failed("DELETE", &key, e))?;
+            .map_err(|e| failed("DELETE", &self.options.bucket, &key, e))?;
         Ok(())
     }
 

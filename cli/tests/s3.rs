@@ -1,0 +1,357 @@
+//! `dossier` on an S3 store: the same commands and answers as on local files,
+//! against a real S3 server on 127.0.0.1 (s3s-fs, or `DOSSIER_TEST_S3_ENDPOINT`),
+//! through a fault-injecting proxy where the network should misbehave, and
+//! against moto for Object Lock, the one server here that enforces it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use testkit::{Endpoint, Fault, FaultProxy, Moto, S3Server};
+
+fn batch() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch")
+}
+
+fn dossier(archive: &Path, endpoint: &Endpoint, args: &[&str]) -> Output {
+    dossier_env(archive, endpoint, &[], args)
+}
+
+fn dossier_env(archive: &Path, endpoint: &Endpoint, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dossier"));
+    command
+        .args(args)
+        .arg("--archive")
+        .arg(archive)
+        .env_remove("DOSSIER_ARCHIVE")
+        .env_remove("DOSSIER_STORE");
+    for (name, value) in endpoint.env() {
+        command.env(name, value);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+fn ok(output: &Output) -> Value {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+}
+
+fn keys(endpoint: &Endpoint, bucket: &str, prefix: &str) -> Vec<String> {
+    let client = endpoint.client();
+    testkit::block_on(async {
+        let listed = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect()
+    })
+}
+
+#[test]
+fn an_s3_archive_answers_every_command_like_a_local_one() {
+    let server = S3Server::start();
+    let bucket = server.endpoint.create_bucket_blocking(false);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path();
+    let store = format!("s3://{bucket}/minfopra");
+    let batch = batch();
+
+    let report = ok(&dossier(
+        archive,
+        &server.endpoint,
+        &[
+            "ingest",
+            batch.to_str().unwrap(),
+            "--store",
+            &store,
+            "--json",
+        ],
+    ));
+    assert_eq!(report["dossiers"], 3);
+    assert_eq!(report["pages"], 15);
+    // The objects went to the bucket, under the prefix, and none to the folder.
+    let objects = keys(&server.endpoint, &bucket, "minfopra/objects/");
+    // Stored objects, plus the ledger's records.
+    assert!(objects.len() as u64 > report["objects"]["stored"].as_u64().unwrap());
+    assert!(!archive.join("objects").exists());
+    let config = std::fs::read_to_string(archive.join("archive.toml")).unwrap();
+    assert!(config.contains(&store), "{config}");
+
+    // Without --store from here on: the archive remembers.
+    let shown = ok(&dossier(
+        archive,
+        &server.endpoint,
+        &["show", "INT-2026-00001", "--json"],
+    ));
+    assert_eq!(shown["pages"].as_array().unwrap().len(), 5);
+    let hits = ok(&dossier(
+        archive,
+        &server.endpoint,
+        &["search", "naissance", "--json"],
+    ));
+    assert!(hits["total"].as_u64().unwrap() >= 3, "{hits}");
+    ok(&dossier(archive, &server.endpoint, &["verify"]));
+    let page = batch.join("INT-2026-00001/001.png");
+    let found = ok(&dossier(
+        archive,
+        &server.endpoint,
+        &["verify-file", page.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(found["uses"][0]["dossier"], "INT-2026-00001", "{found}");
+    std::fs::remove_dir_all(archive.join("index")).unwrap();
+    ok(&dossier(archive, &server.endpoint, &["reindex"]));
+    let again = ok(&dossier(
+        archive,
+        &server.endpoint,
+        &["search", "naissance", "--json"],
+    ));
+    assert_eq!(again["total"], hits["total"]);
+
+    // A re-run reads and writes no object: it only asks what is there.
+    let proxy = FaultProxy::start(&server.endpoint.url, 0, vec![], Duration::ZERO);
+    let via = server.endpoint.via(proxy.url.clone());
+    let rerun = ok(&dossier(
+        archive,
+        &via,
+        &["ingest", batch.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(rerun["objects"]["stored"], 0);
+    assert_eq!(rerun["pages_read"], 0);
+    let methods = proxy.methods();
+    assert!(!methods.contains_key("PUT"), "{methods:?}");
+
+    // Change one stored byte behind the archive's back: verify names it.
+    let victim = objects
+        .iter()
+        .find(|k| !k.ends_with(".json"))
+        .unwrap()
+        .clone();
+    let client = server.endpoint.client();
+    testkit::block_on(async {
+        client
+            .put_object()
+            .bucket(&bucket)
+            .key(&victim)
+            .body(b"not the scan".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    });
+    let verify = dossier(archive, &server.endpoint, &["verify", "--json"]);
+    assert_eq!(verify.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    let named = victim.trim_start_matches("minfopra/objects/");
+    assert!(
+        report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["key"] == named && p["kind"] == "modified"),
+        "{report}"
+    );
+}
+
+#[test]
+fn ingest_rides_out_a_flaky_store() {
+    let server = S3Server::start();
+    let bucket = server.endpoint.create_bucket_blocking(false);
+    // Every fifth request: 503 SlowDown, 500, an answer lost after the server
+    // acted, or a stall past the client's patience.
+    let proxy = FaultProxy::start(
+        &server.endpoint.url,
+        5,
+        vec![
+            Fault::SlowDown,
+            Fault::Internal,
+            Fault::DropAfter,
+            Fault::Stall,
+        ],
+        Duration::from_secs(4),
+    );
+    let via = server.endpoint.via(proxy.url.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("s3://{bucket}");
+    let report = ok(&dossier_env(
+        dir.path(),
+        &via,
+        &[("DOSSIER_S3_ATTEMPT_TIMEOUT", "1.5")],
+        &[
+            "ingest",
+            batch().to_str().unwrap(),
+            "--store",
+            &store,
+            "--json",
+        ],
+    ));
+    assert_eq!(report["dossiers"], 3);
+    let (requests, faults) = proxy.counts();
+    assert!(faults >= 20, "{faults} faults in {requests} requests");
+    // Checked straight at the server, past the proxy.
+    ok(&dossier(dir.path(), &server.endpoint, &["verify"]));
+}
+
+#[test]
+fn an_outage_stops_ingest_with_a_clear_error_and_a_rerun_finishes_cleanly() {
+    let server = S3Server::start();
+    let bucket = server.endpoint.create_bucket_blocking(false);
+    let proxy = std::sync::Arc::new(FaultProxy::start(
+        &server.endpoint.url,
+        0,
+        vec![],
+        Duration::ZERO,
+    ));
+    let via = server.endpoint.via(proxy.url.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("s3://{bucket}");
+    // The store goes away part-way through the batch.
+    let watcher = {
+        let proxy = proxy.clone();
+        std::thread::spawn(move || {
+            while proxy.counts().0 < 60 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            proxy.set_down(true);
+        })
+    };
+    let failed = dossier_env(
+        dir.path(),
+        &via,
+        &[("DOSSIER_S3_MAX_ATTEMPTS", "2")],
+        &["ingest", batch().to_str().unwrap(), "--store", &store],
+    );
+    watcher.join().unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("SlowDown") || stderr.contains("503"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("s3://{bucket}/")), "{stderr}");
+
+    proxy.set_down(false);
+    let report = ok(&dossier(
+        dir.path(),
+        &via,
+        &["ingest", batch().to_str().unwrap(), "--json"],
+    ));
+    let done = report["dossiers"].as_u64().unwrap() + report["unchanged"].as_u64().unwrap_or(0);
+    assert_eq!(done, 3, "{report}");
+    ok(&dossier(dir.path(), &server.endpoint, &["verify"]));
+    let listed = ok(&dossier(
+        dir.path(),
+        &server.endpoint,
+        &["search", "naissance", "--json"],
+    ));
+    assert!(listed["total"].as_u64().unwrap() >= 3);
+}
+
+#[test]
+fn object_lock_keeps_stored_dossiers_from_deletion() {
+    let moto = Moto::start();
+    let bucket = moto.endpoint.create_bucket_blocking(true);
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("s3://{bucket}");
+    let until = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + Duration::from_secs(2 * 86_400),
+    )
+    .to_string();
+    let day = &until[..10];
+    ok(&dossier(
+        dir.path(),
+        &moto.endpoint,
+        &[
+            "ingest",
+            batch().to_str().unwrap(),
+            "--store",
+            &store,
+            "--retain-until",
+            day,
+            "--legal-hold",
+        ],
+    ));
+    ok(&dossier(dir.path(), &moto.endpoint, &["verify"]));
+
+    let client = moto.endpoint.client();
+    let objects = keys(&moto.endpoint, &bucket, "objects/");
+    assert!(objects.len() > 20);
+    testkit::block_on(async {
+        for key in objects.iter().take(5) {
+            let head = client
+                .head_object()
+                .bucket(&bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                head.object_lock_mode().map(|m| m.as_str()),
+                Some("COMPLIANCE"),
+                "{key}"
+            );
+            assert_eq!(
+                head.object_lock_legal_hold_status().map(|s| s.as_str()),
+                Some("ON"),
+                "{key}"
+            );
+            let version = head.version_id().expect("a versioned bucket").to_owned();
+            let deleted = client
+                .delete_object()
+                .bucket(&bucket)
+                .key(key)
+                .version_id(&version)
+                .send()
+                .await;
+            assert!(deleted.is_err(), "{key} version {version} could be deleted");
+        }
+    });
+    // Refs stay mutable: a second batch moves them on.
+    ok(&dossier(
+        dir.path(),
+        &moto.endpoint,
+        &["ingest", batch().to_str().unwrap()],
+    ));
+}
+
+#[test]
+fn retention_needs_an_s3_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args([
+            "ingest",
+            batch().to_str().unwrap(),
+            "--retain-until",
+            "2099-01-01",
+        ])
+        .arg("--archive")
+        .arg(dir.path())
+        .env_remove("DOSSIER_STORE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Object Lock"), "{stderr}");
+    let past = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args([
+            "ingest",
+            batch().to_str().unwrap(),
+            "--retain-until",
+            "2001-01-01",
+        ])
+        .arg("--archive")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&past.stderr).contains("already past"));
+}
