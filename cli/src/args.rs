@@ -63,6 +63,47 @@ pub enum Command {
     Export(ExportArgs),
     /// Create the archive's Ed25519 key that signs batch seals, and print its public half.
     Keygen(KeygenArgs),
+    /// The web viewer for archivists and auditors.
+    Serve(ServeArgs),
+    /// Viewer accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Put a TLS-terminating proxy in front for anything but localhost.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Also serve Prometheus metrics at http://ADDR/metrics (no sign-in: keep it internal).
+    #[arg(long)]
+    pub metrics: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    Add {
+        name: String,
+        /// operator, archivist, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of stdin instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List,
+    /// Stop an account from signing in; its open sessions end at their next request.
+    Disable { name: String },
+    /// Allow a disabled account again.
+    Enable { name: String },
+    /// Set a new password.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::VerifyFile(args) => audit::verify_file(&archive, args, json).await,
         Command::Export(args) => audit::export(&archive, args, json).await,
         Command::Keygen(args) => audit::keygen(&archive, args, json).await,
+        Command::Serve(args) => serve(archive, args).await,
+        Command::User(command) => user(&archive, command, json),
     }
 }
 
@@ -279,6 +281,84 @@ async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
         output::json(&serde_json::json!({ "dossiers": dossiers, "pages": pages }))?;
     } else {
         println!("Reindexed {dossiers} dossier(s), {pages} page(s) from the store.");
+    }
+    Ok(exit::OK)
+}
+
+async fn serve(archive: Archive, args: crate::args::ServeArgs) -> Result<u8> {
+    let users = web::Users::new(&archive.root);
+    if users.list()?.is_empty() {
+        eprintln!(
+            "No accounts yet: create one with `dossier user add NAME --role admin --archive {}`",
+            archive.root.display()
+        );
+    }
+    let app = web::App::new(&archive.root, archive.store, archive.index)?;
+    web::serve(app, args.addr, args.metrics).await?;
+    Ok(exit::OK)
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the passwords differ");
+        first
+    };
+    Ok(password)
+}
+
+fn user(archive: &Archive, command: crate::args::UserCommand, json: bool) -> Result<u8> {
+    use crate::args::UserCommand;
+    let users = web::Users::new(&archive.root);
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
+            let role = web::Role::parse(&role).with_context(|| {
+                format!("unknown role '{role}': operator, archivist, auditor or admin")
+            })?;
+            users.add(&name, role, &read_password(password_stdin)?)?;
+            if !json {
+                println!("Added {name} ({}).", role.as_str());
+            }
+        }
+        UserCommand::List => {
+            let list = users.list()?;
+            if json {
+                let list: Vec<_> = list
+                    .iter()
+                    .map(|u| serde_json::json!({"name": u.name, "role": u.role, "disabled": u.disabled, "created": u.created}))
+                    .collect();
+                output::json(&list)?;
+            } else {
+                for u in list {
+                    let state = if u.disabled { "disabled" } else { "active" };
+                    println!(
+                        "{:<20} {:<10} {:<9} {}",
+                        u.name,
+                        u.role.as_str(),
+                        state,
+                        u.created
+                    );
+                }
+            }
+        }
+        UserCommand::Disable { name } => users.set_disabled(&name, true)?,
+        UserCommand::Enable { name } => users.set_disabled(&name, false)?,
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            anyhow::ensure!(users.get(&name)?.is_some(), "no user {name}");
+            users.set_password(&name, &read_password(password_stdin)?)?;
+        }
     }
     Ok(exit::OK)
 }

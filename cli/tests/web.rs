@@ -1,0 +1,610 @@
+//! The web viewer as `dossier serve` runs it: security over raw HTTP (so no
+//! client tidies a hostile path away), and archivists' work in headless Chromium.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_dossier")
+}
+
+fn run(archive: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(bin())
+        .args(args)
+        .arg("--archive")
+        .arg(archive)
+        .env_remove("DOSSIER_STORE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "dossier {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+const HOSTILE_NAME: &str = "<script>alert('name')</script> Ngono";
+
+/// A batch with one dossier whose metadata and page text carry markup.
+fn hostile_batch(dir: &Path) -> PathBuf {
+    use samples::documents::{Block, Document, Style};
+    use samples::render::{self, PageStyle};
+    let batch = dir.join("hostile");
+    let dossier = batch.join("INT-2026-09999");
+    std::fs::create_dir_all(&dossier).unwrap();
+    std::fs::write(
+        dossier.join("dossier.toml"),
+        format!("name = \"{HOSTILE_NAME}\"\ncorps = \"infirmiers\"\n"),
+    )
+    .unwrap();
+    let doc = Document {
+        kind: "other",
+        lang: "fra",
+        blocks: vec![
+            Block {
+                style: Style::Title,
+                text: "NOTE DE SERVICE".into(),
+            },
+            Block {
+                style: Style::Line,
+                text: "Observation : <script>alert(1)</script> pour la naissance".into(),
+            },
+            Block {
+                style: Style::Line,
+                text: "Balise <img src=x onerror=alert(2)> relevée par le scanner".into(),
+            },
+        ],
+    };
+    let families = render::load_families(&render::font_dir()).unwrap();
+    let style = PageStyle {
+        dpi: 300,
+        body_pt: 12.0,
+        skew_degrees: 0.0,
+        noise: 0.0,
+        blur: false,
+        specks: 0,
+        rotation: 0,
+        marks: Default::default(),
+    };
+    let mut rng = samples::rng::Rng::new(7);
+    let (grey, _) = render::render(&doc, &families[0], &style, &mut rng);
+    grey.save(dossier.join("001.png")).unwrap();
+    batch
+}
+
+/// One archive for the whole test binary: the sample batch, the hostile
+/// dossier, and three accounts.
+fn archive() -> &'static Path {
+    static ARCHIVE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = ARCHIVE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("archive");
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch");
+        let hostile = hostile_batch(dir.path());
+        run(
+            &archive,
+            &[
+                "ingest",
+                samples.to_str().unwrap(),
+                hostile.to_str().unwrap(),
+            ],
+            None,
+        );
+        for (name, role) in [
+            ("amina", "auditor"),
+            ("paul", "archivist"),
+            ("root", "admin"),
+        ] {
+            run(
+                &archive,
+                &["user", "add", name, "--role", role, "--password-stdin"],
+                Some(&format!("{name}-long-password\n")),
+            );
+        }
+        (dir, archive)
+    });
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for(addr: SocketAddr) {
+    let start = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Server {
+    addr: SocketAddr,
+    metrics: SocketAddr,
+    _child: Running,
+}
+
+fn serve() -> Server {
+    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    let metrics: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    let child = Command::new(bin())
+        .args([
+            "serve",
+            "--addr",
+            &addr.to_string(),
+            "--metrics",
+            &metrics.to_string(),
+        ])
+        .arg("--archive")
+        .arg(archive())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child = Running(child);
+    wait_for(addr);
+    Server {
+        addr,
+        metrics,
+        _child: child,
+    }
+}
+
+/// An answer: status, headers (names lower-cased), body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// One HTTP/1.1 request, written byte for byte as given.
+fn http(addr: SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> Answer {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if !cookie.is_empty() {
+        request.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if method == "POST" {
+        request.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 2 + size + 2..];
+    }
+}
+
+fn form_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+/// Signs in; returns the session cookie (`dossier_session=...`) and the CSRF token of its forms.
+fn sign_in(addr: SocketAddr, user: &str, password: &str) -> Result<(String, String), Answer> {
+    let form = http(addr, "GET", "/login", "", "");
+    let login_cookie = cookie_pair(form.cookies()[0]);
+    let token = form_value(&form.body, "csrf");
+    let answer = http(
+        addr,
+        "POST",
+        "/login",
+        &login_cookie,
+        &format!("user={user}&password={password}&csrf={token}&next=%2F"),
+    );
+    if answer.status != 303 {
+        return Err(answer);
+    }
+    let session = answer
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("dossier_session="))
+        .map(cookie_pair)
+        .unwrap();
+    let home = http(addr, "GET", "/", &session, "");
+    Ok((session, form_value(&home.body, "csrf")))
+}
+
+const PROTECTED_GETS: &[&str] = &[
+    "/",
+    "/?q=naissance",
+    "/dossiers/INT-2026-00001",
+    "/dossiers/INT-2026-00001/pages/1",
+    "/dossiers/INT-2026-00001/pages/1/image?w=320",
+    "/dossiers/INT-2026-00001/files/pdf",
+    "/dossiers/INT-2026-00001/files/alto",
+    "/dossiers/INT-2026-00001/sources/1",
+    "/audit/access",
+    "/admin/users",
+    "/no/such/route",
+];
+
+#[test]
+fn every_route_needs_a_session_and_a_tampered_cookie_is_none() {
+    let server = serve();
+    let (session, _) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    let value = session.trim_start_matches("dossier_session=");
+    let mut flipped = value.to_owned();
+    let last = if value.ends_with('0') { "1" } else { "0" };
+    flipped.replace_range(value.len() - 1.., last);
+    for cookie in [
+        String::new(),
+        format!("dossier_session={flipped}"),
+        "dossier_session=".into(),
+        format!("dossier_session={value}x"),
+    ] {
+        for path in PROTECTED_GETS {
+            let answer = http(server.addr, "GET", path, &cookie, "");
+            assert_eq!(answer.status, 303, "GET {path} with '{cookie}'");
+            assert!(
+                answer
+                    .header("location")
+                    .unwrap()
+                    .starts_with("/login?next=")
+            );
+            assert!(
+                !answer.body.contains("INT-2026"),
+                "GET {path} leaked: {}",
+                answer.body
+            );
+        }
+        for path in ["/logout", "/dossiers/INT-2026-00001/verify"] {
+            let answer = http(server.addr, "POST", path, &cookie, "csrf=x");
+            assert_eq!(answer.status, 401, "POST {path} with '{cookie}'");
+        }
+    }
+    // The real cookie works, and is set the way it should be.
+    assert_eq!(http(server.addr, "GET", "/", &session, "").status, 200);
+}
+
+#[test]
+fn session_cookies_are_secure_and_sign_in_is_protected() {
+    let server = serve();
+    let form = http(server.addr, "GET", "/login", "", "");
+    assert_eq!(form.status, 200);
+    let login_cookie = cookie_pair(form.cookies()[0]);
+    let token = form_value(&form.body, "csrf");
+    // Without the form's cookie (a cross-site post), sign-in is refused.
+    let forged = http(
+        server.addr,
+        "POST",
+        "/login",
+        "",
+        &format!("user=paul&password=paul-long-password&csrf={token}"),
+    );
+    assert_eq!(forged.status, 403);
+    let ok = http(
+        server.addr,
+        "POST",
+        "/login",
+        &login_cookie,
+        &format!("user=paul&password=paul-long-password&csrf={token}&next=%2F%2Fevil.example"),
+    );
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.header("location"), Some("/"), "no open redirect");
+    let set = ok
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("dossier_session="))
+        .unwrap();
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Max-Age=",
+        "Path=/",
+    ] {
+        assert!(set.contains(attribute), "{set} lacks {attribute}");
+    }
+    let csp = form.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+
+    // Wrong passwords: five tries, then the sixth is refused even if right.
+    for _ in 0..5 {
+        let wrong = sign_in(server.addr, "amina", "not-her-password").unwrap_err();
+        assert_eq!(wrong.status, 401);
+        assert!(
+            !wrong
+                .cookies()
+                .iter()
+                .any(|c| c.starts_with("dossier_session="))
+        );
+    }
+    let limited = sign_in(server.addr, "amina", "amina-long-password").unwrap_err();
+    assert_eq!(limited.status, 429);
+    // Another account from elsewhere is not locked out by amina's attempts...
+    // but this test comes from the same address, which is limited too.
+    let other = sign_in(server.addr, "root", "root-long-password").unwrap_err();
+    assert_eq!(other.status, 429);
+}
+
+#[test]
+fn forms_need_their_csrf_token() {
+    let server = serve();
+    let (session, csrf) = sign_in(server.addr, "amina", "amina-long-password").unwrap();
+    let verify = "/dossiers/INT-2026-00001/verify";
+    assert_eq!(
+        http(server.addr, "POST", verify, &session, "csrf=wrong").status,
+        403
+    );
+    assert_eq!(http(server.addr, "POST", verify, &session, "").status, 422);
+    let ok = http(
+        server.addr,
+        "POST",
+        verify,
+        &session,
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("verify-result"), "{}", ok.body);
+    assert_eq!(
+        http(server.addr, "POST", "/logout", &session, "csrf=nope").status,
+        403
+    );
+    let out = http(
+        server.addr,
+        "POST",
+        "/logout",
+        &session,
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        http(server.addr, "GET", "/", &session, "").status,
+        303,
+        "signed out"
+    );
+}
+
+#[test]
+fn roles_limit_what_each_account_reaches() {
+    let server = serve();
+    let (archivist, csrf) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    assert_eq!(
+        http(server.addr, "GET", "/admin/users", &archivist, "").status,
+        403
+    );
+    assert_eq!(
+        http(server.addr, "GET", "/audit/access", &archivist, "").status,
+        403
+    );
+    let verify = http(
+        server.addr,
+        "POST",
+        "/dossiers/INT-2026-00001/verify",
+        &archivist,
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(verify.status, 403);
+    assert_eq!(
+        http(
+            server.addr,
+            "GET",
+            "/dossiers/INT-2026-00001",
+            &archivist,
+            ""
+        )
+        .status,
+        200
+    );
+
+    let (auditor, _) = sign_in(server.addr, "amina", "amina-long-password").unwrap();
+    assert_eq!(
+        http(server.addr, "GET", "/admin/users", &auditor, "").status,
+        403
+    );
+    let log = http(server.addr, "GET", "/audit/access", &auditor, "");
+    assert_eq!(log.status, 200);
+    // Paul's refusals are in the log the auditor reads.
+    assert!(log.body.contains("denied"), "{}", log.body);
+    let (admin, _) = sign_in(server.addr, "root", "root-long-password").unwrap();
+    let users = http(server.addr, "GET", "/admin/users", &admin, "");
+    assert_eq!(users.status, 200);
+    assert!(users.body.contains("paul") && !users.body.contains("argon2"));
+
+    // A disabled account loses its open session at the next request.
+    run(archive(), &["user", "disable", "paul"], None);
+    assert_eq!(http(server.addr, "GET", "/", &archivist, "").status, 303);
+    run(archive(), &["user", "enable", "paul"], None);
+}
+
+#[test]
+fn markup_in_ocr_text_and_metadata_is_shown_as_text() {
+    let server = serve();
+    let (session, _) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    let dossier = http(server.addr, "GET", "/dossiers/INT-2026-09999", &session, "");
+    assert_eq!(dossier.status, 200);
+    assert!(
+        dossier
+            .body
+            .contains("&lt;script&gt;alert('name')&lt;/script&gt; Ngono")
+    );
+    let page = http(
+        server.addr,
+        "GET",
+        "/dossiers/INT-2026-09999/pages/1?q=naissance",
+        &session,
+        "",
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("&lt;script&gt;"),
+        "the OCR text shows the tag: {}",
+        page.body
+    );
+    let hits = http(
+        server.addr,
+        "GET",
+        "/?q=observation+naissance",
+        &session,
+        "",
+    );
+    assert!(hits.body.contains("INT-2026-09999"), "{}", hits.body);
+    for body in [&dossier.body, &page.body, &hits.body] {
+        assert!(!body.contains("<script"), "markup reached the page: {body}");
+        assert!(
+            !body.contains("<img src=x"),
+            "markup reached the page: {body}"
+        );
+    }
+}
+
+#[test]
+fn no_path_leaves_the_archive() {
+    let server = serve();
+    let (session, _) = sign_in(server.addr, "root", "root-long-password").unwrap();
+    for path in [
+        "/dossiers/../users.json",
+        "/dossiers/..%2Fusers.json",
+        "/dossiers/..%2F..%2Fetc%2Fpasswd",
+        "/dossiers/%2E%2E/pages/1",
+        "/dossiers/INT-2026-00001/sources/0",
+        "/dossiers/INT-2026-00001/sources/..%2F..%2Fusers.json",
+        "/dossiers/INT-2026-00001/files/..%2Fusers.json",
+        "/dossiers/INT-2026-00001/pages/1/image?w=5000",
+        "/static/../users.json",
+        "/static/..%2F..%2Fusers.json",
+        "/dossiers/INT-2026-00001/pages/99",
+    ] {
+        let answer = http(server.addr, "GET", path, &session, "");
+        assert!(
+            matches!(answer.status, 400 | 404),
+            "GET {path}: {} {}",
+            answer.status,
+            answer.body
+        );
+        assert!(
+            !answer.body.contains("argon2") && !answer.body.contains("root:"),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn metrics_count_what_the_viewer_did() {
+    let server = serve();
+    let (session, _) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    http(server.addr, "GET", "/?q=naissance", &session, "");
+    let metrics = http(server.metrics, "GET", "/metrics", "", "");
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains("dossier_searches_total 1"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics.body.contains("dossier_index_pages 16"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics.body.contains("dossier_sessions 1"),
+        "{}",
+        metrics.body
+    );
+}

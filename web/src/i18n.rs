@@ -1,0 +1,258 @@
+//! Every label of the viewer in French (the default) and English, Cameroon's official languages.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+}
+
+/// (key, French, English)
+const LABELS: &[(&str, &str, &str)] = &[
+    (
+        "app",
+        "Archives des dossiers d'intégration",
+        "Integration dossier archive",
+    ),
+    ("ministry", "MINFOPRA", "MINFOPRA"),
+    ("switch", "English", "Français"),
+    ("sign-in", "Connexion", "Sign in"),
+    (
+        "sign-in-intro",
+        "Accès réservé au personnel habilité. Chaque consultation est journalisée.",
+        "Authorised staff only. Every access is logged.",
+    ),
+    ("user", "Identifiant", "User name"),
+    ("password", "Mot de passe", "Password"),
+    ("sign-in-button", "Se connecter", "Sign in"),
+    ("sign-out", "Se déconnecter", "Sign out"),
+    (
+        "bad-login",
+        "Identifiant ou mot de passe incorrect.",
+        "Wrong user name or password.",
+    ),
+    (
+        "too-many",
+        "Trop de tentatives. Réessayez dans quelques minutes.",
+        "Too many attempts. Try again in a few minutes.",
+    ),
+    (
+        "expired-form",
+        "Le formulaire a expiré. Veuillez réessayer.",
+        "The form has expired. Please try again.",
+    ),
+    ("search", "Rechercher", "Search"),
+    (
+        "search-placeholder",
+        "nom, numéro de dossier, « acte de naissance »…",
+        "name, dossier number, \"birth certificate\"…",
+    ),
+    ("kind", "Type de pièce", "Document type"),
+    ("language", "Langue", "Language"),
+    ("year", "Année de numérisation", "Year scanned"),
+    ("any", "Tous", "Any"),
+    ("results", "résultat(s)", "result(s)"),
+    (
+        "no-results",
+        "Aucune page ne correspond.",
+        "No page matches.",
+    ),
+    ("more", "Plus de résultats", "More results"),
+    ("page", "Page", "Page"),
+    ("pages", "Pages", "Pages"),
+    ("dossier", "Dossier", "Dossier"),
+    ("dossiers", "Dossiers", "Dossiers"),
+    ("score", "pertinence", "score"),
+    (
+        "search-help",
+        "Astuces : \"expression exacte\", mot~1 pour les fautes de lecture, kind:diploma, name:ngono, scanned:[2026-01-01 TO 2026-06-30].",
+        "Tips: \"exact phrase\", word~1 for misread words, kind:diploma, name:ngono, scanned:[2026-01-01 TO 2026-06-30].",
+    ),
+    ("recent", "Dossiers archivés", "Archived dossiers"),
+    ("metadata", "Renseignements", "Details"),
+    ("stored-at", "Archivé le", "Archived on"),
+    ("batch", "Lot", "Batch"),
+    ("downloads", "Téléchargements", "Downloads"),
+    ("pdf", "PDF/A consultable", "Searchable PDF/A"),
+    ("text", "Texte", "Text"),
+    ("hocr", "hOCR", "hOCR"),
+    ("alto", "ALTO XML", "ALTO XML"),
+    ("originals", "Originaux numérisés", "Original scans"),
+    ("hash", "Empreinte SHA-256", "SHA-256 hash"),
+    ("manifest", "Manifeste", "Manifest"),
+    ("skew", "Redressement", "Deskew"),
+    ("confidence", "Confiance OCR", "OCR confidence"),
+    ("blank", "page blanche", "blank page"),
+    ("rejected", "Fichiers refusés", "Rejected files"),
+    ("verify", "Vérifier l'intégrité", "Verify integrity"),
+    (
+        "verify-ok",
+        "Intègre : chaque objet correspond à son empreinte enregistrée.",
+        "Intact: every object matches its recorded hash.",
+    ),
+    ("verify-bad", "Problèmes détectés", "Problems found"),
+    ("checked", "objets vérifiés", "objects checked"),
+    ("previous", "Page précédente", "Previous page"),
+    ("next", "Page suivante", "Next page"),
+    ("back-dossier", "Retour au dossier", "Back to the dossier"),
+    (
+        "back-results",
+        "Retour aux résultats",
+        "Back to the results",
+    ),
+    (
+        "hits-on-page",
+        "occurrence(s) surlignée(s)",
+        "hit(s) highlighted",
+    ),
+    ("page-text", "Texte reconnu", "Recognised text"),
+    ("original", "Original", "Original"),
+    ("access-log", "Journal des accès", "Access log"),
+    (
+        "chain-ok",
+        "Chaîne intacte : aucun enregistrement retiré ni modifié.",
+        "Chain intact: no record removed or changed.",
+    ),
+    ("chain-bad", "Chaîne rompue", "Chain broken"),
+    ("time", "Date", "Time"),
+    ("action", "Action", "Action"),
+    ("target", "Objet", "Target"),
+    ("address", "Adresse", "Address"),
+    ("users", "Comptes", "Accounts"),
+    ("role", "Rôle", "Role"),
+    ("status", "État", "Status"),
+    ("active", "actif", "active"),
+    ("disabled", "désactivé", "disabled"),
+    ("created", "Créé le", "Created"),
+    (
+        "users-help",
+        "Les comptes se gèrent avec dossier user add|disable|passwd.",
+        "Accounts are managed with dossier user add|disable|passwd.",
+    ),
+    ("not-found", "Introuvable", "Not found"),
+    (
+        "not-found-text",
+        "Cette adresse ne correspond à rien dans l'archive.",
+        "Nothing in the archive is at this address.",
+    ),
+    ("forbidden", "Accès refusé", "Access denied"),
+    (
+        "forbidden-text",
+        "Votre rôle ne permet pas cette action.",
+        "Your role does not allow this.",
+    ),
+    ("error", "Erreur", "Error"),
+    ("signed-in-as", "Connecté :", "Signed in:"),
+    ("kind-application-letter", "Demande", "Application letter"),
+    (
+        "kind-birth-certificate",
+        "Acte de naissance",
+        "Birth certificate",
+    ),
+    ("kind-diploma", "Diplôme", "Diploma"),
+    (
+        "kind-medical-certificate",
+        "Certificat médical",
+        "Medical certificate",
+    ),
+    (
+        "kind-criminal-record",
+        "Casier judiciaire",
+        "Criminal record",
+    ),
+    ("kind-decree", "Arrêté / décret", "Decree"),
+    ("kind-id-card", "Carte d'identité", "ID card"),
+    ("kind-other", "Autre", "Other"),
+    (
+        "role-operator",
+        "opérateur de numérisation",
+        "scanning operator",
+    ),
+    ("role-archivist", "archiviste", "archivist"),
+    ("role-auditor", "auditeur", "auditor"),
+    ("role-admin", "administrateur", "administrator"),
+    ("lang-fra", "Français", "French"),
+    ("lang-eng", "Anglais", "English"),
+];
+
+/// The label `key` in `lang`, if there is one.
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    LABELS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, fr, en)| match lang {
+            Lang::Fr => *fr,
+            Lang::En => *en,
+        })
+}
+
+/// The label `key` in `lang`; `?` if there is none (a test keeps that from happening).
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    lookup(lang, key).unwrap_or("?")
+}
+
+/// The kinds of document the index knows, for filters.
+pub const KINDS: &[&str] = &[
+    "application-letter",
+    "birth-certificate",
+    "diploma",
+    "medical-certificate",
+    "criminal-record",
+    "decree",
+    "id-card",
+    "other",
+];
+
+/// A kind of document's name, or the kind itself if it has none.
+pub fn kind(lang: Lang, kind: &str) -> String {
+    lookup(lang, &format!("kind-{kind}")).map_or_else(|| kind.to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_used_exists_in_both_languages() {
+        let source = include_str!("pages.rs");
+        let mut used = Vec::new();
+        for part in source.split("t(lang, \"").skip(1) {
+            used.push(part.split('"').next().unwrap());
+        }
+        assert!(used.len() > 40, "found only {} labels", used.len());
+        let kinds: Vec<String> = KINDS.iter().map(|k| format!("kind-{k}")).collect();
+        for key in used.iter().copied().chain(kinds.iter().map(String::as_str)) {
+            let found = LABELS.iter().find(|(k, _, _)| *k == key);
+            let (_, fr, en) = found.unwrap_or_else(|| panic!("no label {key}"));
+            assert!(!fr.is_empty() && !en.is_empty(), "{key}");
+        }
+        let mut keys: Vec<_> = LABELS.iter().map(|(k, _, _)| k).collect();
+        keys.sort();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(before, keys.len(), "a label key is defined twice");
+    }
+}

@@ -1,0 +1,229 @@
+//! The web viewer (`dossier serve`): server-rendered pages for archivists and
+//! auditors over the archive's store and index.
+//!
+//! Every route but the sign-in page and the style sheet needs a session. The
+//! viewer reads the store and the index and writes only its own files in the
+//! archive folder: `users.json`, `access.log` and cached page derivatives. It
+//! must never know how pages were read or how the archive was written.
+
+// Handlers fail with the response to send; it is built once per request, so
+// boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
+
+mod access;
+mod i18n;
+mod images;
+mod metrics;
+mod pages;
+mod session;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+pub use access::{AccessLog, Entry};
+pub use i18n::Lang;
+pub use users::{Role, Users};
+
+/// Everything the handlers share.
+pub struct App {
+    pub store: store::Store,
+    pub index: Arc<index::Index>,
+    pub root: PathBuf,
+    users: Users,
+    sessions: session::Sessions,
+    access: AccessLog,
+    images: images::Derivatives,
+    metrics: metrics::Metrics,
+}
+
+impl App {
+    /// The viewer of the archive at `root`, over its store and index.
+    pub fn new(root: &Path, store: store::Store, index: Arc<index::Index>) -> Result<App> {
+        Ok(App {
+            store,
+            index,
+            root: root.to_owned(),
+            users: Users::new(root),
+            sessions: session::Sessions::default(),
+            access: AccessLog::open(root)?,
+            images: images::Derivatives::new(root.join("derivatives")),
+            metrics: metrics::Metrics::default(),
+        })
+    }
+
+    /// Records an access; a log that cannot be written stops the request
+    /// rather than let an access go unrecorded.
+    fn log(&self, viewer: &Viewer, action: &str, target: &str) -> Result<(), Response> {
+        self.access
+            .record(&viewer.user, action, target, &viewer.address)
+            .map_err(|e| {
+                tracing::error!("access log: {e:#}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the access log cannot be written",
+                )
+                    .into_response()
+            })
+    }
+}
+
+/// The routes, for `serve` and for tests that call the app without a socket.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(pages::search))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang", get(pages::switch_lang))
+        .route("/static/style.css", get(pages::style))
+        .route("/dossiers/{id}", get(pages::dossier))
+        .route("/dossiers/{id}/pages/{n}", get(pages::page))
+        .route("/dossiers/{id}/pages/{n}/image", get(pages::page_image))
+        .route("/dossiers/{id}/files/{what}", get(pages::download))
+        .route("/dossiers/{id}/sources/{n}", get(pages::source))
+        .route("/dossiers/{id}/verify", post(pages::verify))
+        .route("/audit/access", get(pages::access_log))
+        .route("/admin/users", get(pages::users))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), headers))
+        .with_state(app)
+}
+
+/// Serves until the process ends; metrics on their own address if asked.
+pub async fn serve(app: App, addr: SocketAddr, metrics_addr: Option<SocketAddr>) -> Result<()> {
+    let app = Arc::new(app);
+    if let Some(metrics_addr) = metrics_addr {
+        let listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("listening on {metrics_addr} for metrics"))?;
+        let metrics = Router::new()
+            .route("/metrics", get(metrics::render))
+            .with_state(app.clone());
+        tokio::spawn(async move { axum::serve(listener, metrics).await });
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    eprintln!(
+        "Serving the archive {} on http://{}",
+        app.root.display(),
+        listener.local_addr()?
+    );
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Headers every answer carries: no framing, no sniffing, only our own
+/// scripts and styles, and nothing kept by shared caches.
+async fn headers(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    app.metrics.request(response.status(), started.elapsed());
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The signed-in user making a request.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: String,
+    pub role: Role,
+    pub csrf: String,
+    pub lang: Lang,
+    pub address: String,
+}
+
+impl Viewer {
+    /// `Ok` if the viewer's role is at least `role`; a logged refusal otherwise.
+    fn require(&self, app: &App, role: Role, what: &str) -> Result<(), Response> {
+        if self.role >= role {
+            return Ok(());
+        }
+        app.log(self, "denied", what)?;
+        Err(pages::forbidden(self))
+    }
+}
+
+/// The language asked for by cookie; French by default.
+fn lang_of(parts: &Parts) -> Lang {
+    cookies(parts)
+        .and_then(|c| session::cookie(c, session::LANG_COOKIE))
+        .and_then(Lang::parse)
+        .unwrap_or(Lang::Fr)
+}
+
+fn cookies(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn address(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())
+}
+
+impl FromRequestParts<Arc<App>> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Viewer, Response> {
+        let session = cookies(parts)
+            .and_then(|c| session::cookie(c, session::COOKIE))
+            .and_then(|token| app.sessions.get(token));
+        // An account disabled (by `dossier user disable`, in another process)
+        // loses its sessions at its next request.
+        let session = session.filter(|s| {
+            matches!(app.users.get(&s.user), Ok(Some(user)) if !user.disabled && user.role == s.role)
+        });
+        match session {
+            Some(session) => Ok(Viewer {
+                user: session.user,
+                role: session.role,
+                csrf: session.csrf,
+                lang: lang_of(parts),
+                address: address(parts),
+            }),
+            // Pages send people to sign in and back; anything else is refused outright.
+            None if parts.method == Method::GET => {
+                let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let next = pages::encode(here);
+                Err(Redirect::to(&format!("/login?next={next}")).into_response())
+            }
+            None => Err((StatusCode::UNAUTHORIZED, "sign in first").into_response()),
+        }
+    }
+}

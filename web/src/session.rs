@@ -1,0 +1,188 @@
+//! Sessions, cookies, CSRF tokens and the sign-in rate limit.
+//!
+//! A session is a random 256-bit token the server keeps in memory; the cookie
+//! carries only the token, so a tampered cookie names no session. Sessions end
+//! after 30 idle minutes or 12 hours, whichever comes first, and on sign-out.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::users::Role;
+
+pub const COOKIE: &str = "dossier_session";
+/// The sign-in form's CSRF token, before there is a session (double submit).
+pub const LOGIN_COOKIE: &str = "dossier_login";
+pub const LANG_COOKIE: &str = "dossier_lang";
+
+const IDLE: Duration = Duration::from_secs(30 * 60);
+const LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// Failed sign-ins allowed per user name and per address within [`WINDOW`].
+const MAX_FAILURES: usize = 5;
+const WINDOW: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: String,
+    pub role: Role,
+    /// Every form of the session carries this token back.
+    pub csrf: String,
+    started: Instant,
+    seen: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct Sessions {
+    live: Mutex<HashMap<String, Session>>,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl Sessions {
+    /// Starts a session; returns its token.
+    pub fn start(&self, user: &str, role: Role) -> String {
+        let token = random_token();
+        let now = Instant::now();
+        let session = Session {
+            user: user.to_owned(),
+            role,
+            csrf: random_token(),
+            started: now,
+            seen: now,
+        };
+        let mut live = self.live.lock().expect("not poisoned");
+        live.retain(|_, s| alive(s, now));
+        live.insert(token.clone(), session);
+        token
+    }
+
+    /// The live session a token names, touched.
+    pub fn get(&self, token: &str) -> Option<Session> {
+        let now = Instant::now();
+        let mut live = self.live.lock().expect("not poisoned");
+        let session = live.get_mut(token)?;
+        if !alive(session, now) {
+            live.remove(token);
+            return None;
+        }
+        session.seen = now;
+        Some(session.clone())
+    }
+
+    pub fn end(&self, token: &str) {
+        self.live.lock().expect("not poisoned").remove(token);
+    }
+
+    pub fn count(&self) -> usize {
+        let now = Instant::now();
+        self.live
+            .lock()
+            .expect("not poisoned")
+            .values()
+            .filter(|s| alive(s, now))
+            .count()
+    }
+
+    /// Whether another sign-in attempt for these keys (user name, address) may be tried now.
+    pub fn may_try(&self, keys: &[&str]) -> bool {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().expect("not poisoned");
+        keys.iter().all(|key| {
+            let recent = failures.entry((*key).to_owned()).or_default();
+            recent.retain(|t| now.duration_since(*t) < WINDOW);
+            recent.len() < MAX_FAILURES
+        })
+    }
+
+    pub fn failed(&self, keys: &[&str]) {
+        let mut failures = self.failures.lock().expect("not poisoned");
+        for key in keys {
+            failures
+                .entry((*key).to_owned())
+                .or_default()
+                .push(Instant::now());
+        }
+    }
+}
+
+fn alive(session: &Session, now: Instant) -> bool {
+    now.duration_since(session.seen) < IDLE && now.duration_since(session.started) < LIFETIME
+}
+
+/// 256 random bits, hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the system's randomness");
+    hex::encode(bytes)
+}
+
+/// A cookie's value from a `Cookie` header.
+pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then_some(value)
+    })
+}
+
+/// A `Set-Cookie` value: Secure, HttpOnly, SameSite=Strict, for the whole site.
+pub fn set_cookie(name: &str, value: &str, max_age: Duration) -> String {
+    format!(
+        "{name}={value}; Path=/; Max-Age={}; Secure; HttpOnly; SameSite=Strict",
+        max_age.as_secs()
+    )
+}
+
+pub fn session_cookie(token: &str) -> String {
+    set_cookie(COOKIE, token, LIFETIME)
+}
+
+pub fn clear_cookie(name: &str) -> String {
+    set_cookie(name, "", Duration::ZERO)
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_found_by_token_only() {
+        let sessions = Sessions::default();
+        let token = sessions.start("amina", Role::Archivist);
+        assert_eq!(token.len(), 64);
+        assert_eq!(sessions.get(&token).unwrap().user, "amina");
+        let mut tampered = token.clone();
+        tampered.replace_range(0..1, if token.starts_with('a') { "b" } else { "a" });
+        assert!(sessions.get(&tampered).is_none());
+        sessions.end(&token);
+        assert!(sessions.get(&token).is_none());
+    }
+
+    #[test]
+    fn sign_in_failures_are_limited() {
+        let sessions = Sessions::default();
+        for _ in 0..MAX_FAILURES {
+            assert!(sessions.may_try(&["user:amina", "ip:1.2.3.4"]));
+            sessions.failed(&["user:amina", "ip:1.2.3.4"]);
+        }
+        assert!(!sessions.may_try(&["user:amina", "ip:5.6.7.8"]));
+        assert!(sessions.may_try(&["user:paul", "ip:5.6.7.8"]));
+    }
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let header = "a=1; dossier_session=abc; dossier_lang=en";
+        assert_eq!(cookie(header, COOKIE), Some("abc"));
+        assert_eq!(cookie(header, LANG_COOKIE), Some("en"));
+        assert_eq!(cookie(header, "x"), None);
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
+}
