@@ -608,3 +608,246 @@ fn metrics_count_what_the_viewer_did() {
         metrics.body
     );
 }
+
+/// ChromeDriver on a free port, killed when dropped.
+fn chromedriver() -> (Running, String) {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is not installed: run scripts/setup (Debian chromium-driver)");
+    let child = Running(child);
+    wait_for(([127, 0, 0, 1], port).into());
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
+    use fantoccini::{ClientBuilder, Locator};
+    let server = serve();
+    let (_driver, driver_url) = chromedriver();
+    let downloads = tempfile::tempdir().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1366,900", "--lang=fr-FR"],
+            "prefs": {
+                "download.default_directory": downloads.path(),
+                "download.prompt_for_download": false,
+            },
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver_url)
+        .await
+        .expect("a Chromium session");
+    // localhost, not 127.0.0.1: Chromium keeps Secure cookies for it over plain HTTP.
+    let base = format!("http://localhost:{}", server.addr.port());
+    let shots = screenshots();
+    let shot = |name: &'static str| {
+        let browser = browser.clone();
+        let path = shots.join(name);
+        async move {
+            let png = browser.screenshot().await.unwrap();
+            std::fs::write(path, png).unwrap();
+        }
+    };
+
+    // Any page sends a stranger to sign in, in French.
+    browser.goto(&format!("{base}/?q=naissance")).await.unwrap();
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/login")
+    );
+    assert_eq!(
+        browser
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("fr")
+    );
+    shot("01-sign-in.png").await;
+    browser
+        .find(Locator::Id("user"))
+        .await
+        .unwrap()
+        .send_keys("amina")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("amina-long-password")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Back where she was going: the results, hits in bold, facets beside.
+    let hits = browser.find_all(Locator::Css("li.hit")).await.unwrap();
+    assert!(hits.len() >= 3, "{} hits", hits.len());
+    let marked = browser.find_all(Locator::Css("p.snippet b")).await.unwrap();
+    assert!(!marked.is_empty());
+    assert!(
+        marked[0]
+            .text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("naissance")
+    );
+    shot("02-results.png").await;
+
+    // Open the first hit: the scan with the hits boxed, the text beside.
+    browser
+        .find(Locator::Css("li.hit a.title"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("#scan"))
+        .await
+        .unwrap();
+    let loaded = browser
+        .execute(
+            "const i = document.getElementById('scan'); return i.complete && i.naturalWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        loaded.as_u64().unwrap_or(0) > 1000,
+        "the page image loads: {loaded}"
+    );
+    let boxes = browser.find_all(Locator::Css(".sheet .box")).await.unwrap();
+    assert!(!boxes.is_empty(), "the hit is highlighted on the scan");
+    let (_, _, w, h) = boxes[0].rectangle().await.unwrap();
+    assert!(w > 10.0 && h > 5.0, "a visible box: {w} x {h}");
+    let marks = browser
+        .find_all(Locator::Css(".page-text mark"))
+        .await
+        .unwrap();
+    assert!(!marks.is_empty(), "and in the text");
+    shot("03-page.png").await;
+
+    // The dossier, its pages and downloads; the PDF arrives whole.
+    browser
+        .goto(&format!("{base}/dossiers/INT-2026-00001"))
+        .await
+        .unwrap();
+    let cards = browser
+        .find_all(Locator::Css("li.page-card"))
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), 5);
+    shot("04-dossier.png").await;
+    browser
+        .find(Locator::Css("a[href$='/files/pdf']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let pdf = downloads.path().join("INT-2026-00001.pdf");
+    let started = Instant::now();
+    while !pdf.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no PDF downloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+
+    // An auditor verifies the dossier from its page.
+    browser
+        .find(Locator::Css("form[action$='/verify'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let result = browser.find(Locator::Id("verify-result")).await.unwrap();
+    assert_eq!(result.attr("class").await.unwrap().as_deref(), Some("ok"));
+    shot("05-verified.png").await;
+
+    // English, everywhere, once switched.
+    browser
+        .find(Locator::Css("a.lang"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        browser
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("en")
+    );
+    browser
+        .goto(&format!("{base}/?q=naissance&kind=birth-certificate"))
+        .await
+        .unwrap();
+    assert_eq!(
+        browser
+            .find_all(Locator::Css("li.hit"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let button = browser
+        .find(Locator::Css("form.search button"))
+        .await
+        .unwrap();
+    assert_eq!(button.text().await.unwrap(), "Search");
+    shot("06-results-en.png").await;
+    browser.goto(&format!("{base}/audit/access")).await.unwrap();
+    let rows = browser
+        .find_all(Locator::Css("table.list tbody tr"))
+        .await
+        .unwrap();
+    assert!(
+        rows.len() >= 5,
+        "searches, views, download and verify are logged"
+    );
+    shot("07-access-log.png").await;
+
+    browser.close().await.unwrap();
+}

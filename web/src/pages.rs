@@ -523,7 +523,7 @@ pub async fn search(
                 }
                 label {
                     (t(lang, "year"))
-                    input type="text" name="year" value=(query.year) inputmode="numeric" pattern="[0-9]{4}" size="5" placeholder="2026";
+                    input type="text" name="year" value=(query.year) inputmode="numeric" pattern="[0-9]{4}" size="5" placeholder=(t(lang, "year-placeholder"));
                 }
             }
             p.help { (t(lang, "search-help")) }
@@ -544,7 +544,7 @@ pub async fn search(
             }
             Some(Ok(found)) => {
                 div.results-layout {
-                    aside.facets {
+                    aside.facets hidden[found.total == 0] {
                         h2 { (t(lang, "kind")) }
                         ul {
                             @for (k, n) in &found.facets.kind {
@@ -616,6 +616,12 @@ async fn manifest(
     }
 }
 
+/// A translated name for a data key (`field-name`, `act-search`), or the key itself.
+fn label_or(lang: Lang, prefix: &str, key: &str) -> String {
+    crate::i18n::lookup(lang, &format!("{prefix}{key}"))
+        .map_or_else(|| key.to_owned(), str::to_owned)
+}
+
 fn value_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
@@ -645,11 +651,11 @@ pub async fn dossier(State(app): State<Arc<App>>, viewer: Viewer, Path(id): Path
                 h2 { (t(lang, "metadata")) }
                 table.kv {
                     @for (key, value) in &m.metadata {
-                        tr { th { (key) } td { (value_text(value)) } }
+                        tr { th { (label_or(lang, "field-", key)) } td { (value_text(value)) } }
                     }
                     tr { th { (t(lang, "stored-at")) } td { (m.stored_at) } }
                     @for (key, value) in &m.batch {
-                        tr { th { (t(lang, "batch")) " · " (key) } td { (value_text(value)) } }
+                        tr { th { (t(lang, "batch")) " · " (label_or(lang, "field-", key)) } td { (value_text(value)) } }
                     }
                     tr { th { (t(lang, "manifest")) } td.hash title=(digest.hex()) { code { (digest.hex()) } } }
                 }
@@ -881,14 +887,11 @@ pub async fn page(
             figure.scan {
                 div.sheet {
                     img #scan src=(format!("{base}/pages/{n}/image?w={}", images::SCREEN)) alt=(format!("{} {}", t(lang, "page"), n)) width=(images::SCREEN) height=((h * images::SCREEN as f64 / w) as u32);
-                    @for word in &hits {
-                        span.box aria-hidden="true" style=(format!(
-                            "left:{:.3}%;top:{:.3}%;width:{:.3}%;height:{:.3}%",
-                            word.bbox[0] as f64 * 100.0 / w,
-                            word.bbox[1] as f64 * 100.0 / h,
-                            word.bbox[2] as f64 * 100.0 / w,
-                            word.bbox[3] as f64 * 100.0 / h
-                        )) {}
+                    // Boxes in page pixels: SVG attributes, not inline styles, which the CSP forbids.
+                    svg.overlay viewBox=(format!("0 0 {} {}", page.width, page.height)) preserveAspectRatio="none" aria-hidden="true" {
+                        @for word in &hits {
+                            rect.box x=(word.bbox[0]) y=(word.bbox[1]) width=(word.bbox[2]) height=(word.bbox[3]) rx="4" {}
+                        }
                     }
                 }
                 figcaption.muted {
@@ -1130,7 +1133,7 @@ pub async fn access_log(State(app): State<Arc<App>>, viewer: Viewer) -> Reply {
             thead { tr { th { "#" } th { (t(lang, "time")) } th { (t(lang, "user")) } th { (t(lang, "action")) } th { (t(lang, "target")) } th { (t(lang, "address")) } } }
             tbody {
                 @for e in entries.iter().rev().take(500) {
-                    tr { td { (e.seq) } td { (e.time) } td { (e.user) } td { (e.action) } td { (e.target) } td { (e.address) } }
+                    tr { td { (e.seq) } td { (e.time) } td { (e.user) } td { (label_or(lang, "act-", &e.action)) } td { (e.target) } td { (e.address) } }
                 }
             }
         }
