@@ -771,6 +771,20 @@ async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
     assert_eq!(cards.len(), 5);
     shot("04-dossier.png").await;
     browser
+        .execute(
+            "document.querySelector('ol.pages').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("li.page-card img"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shot("04b-dossier-pages.png").await;
+    browser
         .find(Locator::Css("a[href$='/files/pdf']"))
         .await
         .unwrap()
