@@ -84,6 +84,20 @@ fn layers_do_not_reach_up() {
         !depends_on("dossier-store", "dossier-ocr"),
         "the store must not know OCR"
     );
+    // The viewer reads the archive; it never runs the pipeline or OCR.
+    for package in ["dossier-ingest", "dossier-ocr", "dossier-pdf"] {
+        assert!(
+            !depends_on("dossier-web", package),
+            "the viewer must not depend on {package}"
+        );
+    }
+    // Test servers stay out of what users run.
+    for package in ["dossier-store", "dossier-cli", "dossier-web", "dossier-ingest"] {
+        assert!(
+            !depends_on(package, "dossier-testkit"),
+            "{package} must not depend on the testkit"
+        );
+    }
     // The check itself must be able to say yes.
     assert!(depends_on("dossier-ingest", "dossier-ocr"));
 }
