@@ -65,6 +65,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// The web viewer for archivists and auditors.
     Serve(ServeArgs),
+    /// A hot folder: ingest each batch dropped in INBOX once it has finished arriving.
+    Watch(WatchArgs),
     /// Viewer accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -78,6 +80,30 @@ pub struct ServeArgs {
     /// Also serve Prometheus metrics at http://ADDR/metrics (no sign-in: keep it internal).
     #[arg(long)]
     pub metrics: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The folder scanners drop batch folders into. Batches move to INBOX/_done or INBOX/_failed.
+    pub inbox: PathBuf,
+    /// A batch without a `.done` marker is taken once unchanged for this many seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub settle: f64,
+    /// Seconds between looks at the inbox.
+    #[arg(long, default_value_t = 2.0)]
+    pub poll: f64,
+    /// Take what is in the inbox, wait for what is still arriving, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long)]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Tesseract languages.
+    #[arg(long, default_value = "fra+eng")]
+    pub lang: String,
+    /// OCR workers (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,22 +29,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => audit::export(&archive, args, json).await,
         Command::Keygen(args) => audit::keygen(&archive, args, json).await,
         Command::Serve(args) => serve(archive, args).await,
+        Command::Watch(args) => crate::watch::watch(&archive, args, json).await,
         Command::User(command) => user(&archive, command, json),
     }
 }
 
 async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
-    let (_lock, interrupted) = crate::archive::IngestLock::take(&archive.root)?;
-    if interrupted {
-        // A run was killed: finish what its ledger committed, sweep what it
-        // left half-written, and rebuild the derived index.
-        let recovery = store::verify::recover(&archive.store).await?;
-        rebuild_index(archive).await?;
-        eprintln!(
-            "Recovered from an interrupted ingest: {} dossier ref(s) completed, {} stray object(s) removed, index rebuilt.",
-            recovery.refs_completed, recovery.objects_removed
-        );
-    }
     let mut options = ingest::Options {
         lang: args.lang,
         ..ingest::Options::default()
@@ -54,15 +44,7 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
     }
     let args_stats = args.stats;
     let bar = Arc::new(progress::Bar::new());
-    let job = ingest::Job {
-        batches: args.batches,
-        store: archive.store.clone(),
-        index: archive.index.clone(),
-        options,
-        progress: bar.clone(),
-        signer: Some(Arc::new(archive.signer().await?)),
-    };
-    let report = ingest::ingest(job).await.context("ingest stopped")?;
+    let report = run_ingest(archive, args.batches, options, bar.clone()).await?;
     bar.finish();
     if json {
         output::json(&report)?;
@@ -361,4 +343,34 @@ fn user(archive: &Archive, command: crate::args::UserCommand, json: bool) -> Res
         }
     }
     Ok(exit::OK)
+}
+
+/// One ingest, as `ingest` and `watch` run it: under the archive's lock,
+/// recovering first from a run that was killed.
+pub async fn run_ingest(
+    archive: &Archive,
+    batches: Vec<std::path::PathBuf>,
+    options: ingest::Options,
+    progress: Arc<dyn ingest::Progress>,
+) -> Result<ingest::Report> {
+    let (_lock, interrupted) = crate::archive::IngestLock::take(&archive.root)?;
+    if interrupted {
+        // A run was killed: finish what its ledger committed, sweep what it
+        // left half-written, and rebuild the derived index.
+        let recovery = store::verify::recover(&archive.store).await?;
+        rebuild_index(archive).await?;
+        eprintln!(
+            "Recovered from an interrupted ingest: {} dossier ref(s) completed, {} stray object(s) removed, index rebuilt.",
+            recovery.refs_completed, recovery.objects_removed
+        );
+    }
+    let job = ingest::Job {
+        batches,
+        store: archive.store.clone(),
+        index: archive.index.clone(),
+        options,
+        progress,
+        signer: Some(Arc::new(archive.signer().await?)),
+    };
+    ingest::ingest(job).await.context("ingest stopped")
 }

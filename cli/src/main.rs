@@ -6,6 +6,7 @@ mod audit;
 mod commands;
 mod output;
 mod progress;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -30,12 +31,18 @@ pub mod exit {
 fn main() -> ExitCode {
     reexec_single_threaded_omp();
     let cli = Cli::parse();
+    // Long-running commands say what they do; one-shot commands only speak up on errors.
+    let default_level = match cli.command {
+        args::Command::Watch(_) | args::Command::Serve(_) => "info",
+        _ => "error",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DOSSIER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -92,7 +92,12 @@ fn layers_do_not_reach_up() {
         );
     }
     // Test servers stay out of what users run.
-    for package in ["dossier-store", "dossier-cli", "dossier-web", "dossier-ingest"] {
+    for package in [
+        "dossier-store",
+        "dossier-cli",
+        "dossier-web",
+        "dossier-ingest",
+    ] {
         assert!(
             !depends_on(package, "dossier-testkit"),
             "{package} must not depend on the testkit"

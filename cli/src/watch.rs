@@ -1,0 +1,378 @@
+//! `dossier watch INBOX`: a hot folder. Each batch folder dropped in the inbox
+//! is ingested once it has finished arriving, then moved to `INBOX/_done/` (or
+//! `INBOX/_failed/` when nothing of it could be stored), with the ingest
+//! report beside it.
+//!
+//! A batch is ready when it holds a `.done` marker, or when nothing in it has
+//! changed (names, sizes, modification times) for `--settle` seconds. Ingest
+//! runs exactly as `dossier ingest` does, under the same lock and with the
+//! same recovery, so killing `watch` at any moment loses nothing: the batch is
+//! still in the inbox and the next run finishes it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::archive::Archive;
+use crate::args::WatchArgs;
+use crate::exit;
+
+/// Folders of the inbox that are not batches.
+const DONE: &str = "_done";
+const FAILED: &str = "_failed";
+const MARKER: &str = ".done";
+
+/// Counters for `--metrics`.
+#[derive(Debug, Default)]
+struct Metrics {
+    batches_done: AtomicU64,
+    batches_failed: AtomicU64,
+    dossiers: AtomicU64,
+    pages: AtomicU64,
+    rejected: AtomicU64,
+    waiting: AtomicU64,
+    /// Seconds spent in each stage, in micro-seconds, summed over batches.
+    stages: [AtomicU64; 8],
+    seconds: AtomicU64,
+}
+
+const STAGES: [&str; 8] = [
+    "intake",
+    "decode",
+    "preprocess",
+    "ocr",
+    "encode",
+    "pdf",
+    "store",
+    "index",
+];
+
+impl Metrics {
+    fn render(&self) -> String {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let mut out = String::new();
+        for (name, help, kind, value) in [
+            (
+                "dossier_watch_batches_total{outcome=\"done\"}",
+                "Batches ingested and moved.",
+                "counter",
+                get(&self.batches_done),
+            ),
+            (
+                "dossier_watch_batches_total{outcome=\"failed\"}",
+                "",
+                "",
+                get(&self.batches_failed),
+            ),
+            (
+                "dossier_watch_dossiers_total",
+                "Dossiers stored or found unchanged.",
+                "counter",
+                get(&self.dossiers),
+            ),
+            (
+                "dossier_watch_pages_total",
+                "Pages in ingested batches.",
+                "counter",
+                get(&self.pages),
+            ),
+            (
+                "dossier_watch_rejected_total",
+                "Inputs rejected.",
+                "counter",
+                get(&self.rejected),
+            ),
+            (
+                "dossier_watch_waiting_batches",
+                "Batches in the inbox still arriving.",
+                "gauge",
+                get(&self.waiting),
+            ),
+        ] {
+            let base = name.split('{').next().unwrap_or(name);
+            if !help.is_empty() {
+                out.push_str(&format!("# HELP {base} {help}\n# TYPE {base} {kind}\n"));
+            }
+            out.push_str(&format!("{name} {value}\n"));
+        }
+        out.push_str("# HELP dossier_watch_stage_seconds_total Time in each pipeline stage, summed over workers.\n# TYPE dossier_watch_stage_seconds_total counter\n");
+        for (i, stage) in STAGES.iter().enumerate() {
+            out.push_str(&format!(
+                "dossier_watch_stage_seconds_total{{stage=\"{stage}\"}} {}\n",
+                get(&self.stages[i]) as f64 / 1e6
+            ));
+        }
+        out.push_str(&format!(
+            "# HELP dossier_watch_ingest_seconds_total Wall time ingesting.\n# TYPE dossier_watch_ingest_seconds_total counter\ndossier_watch_ingest_seconds_total {}\n",
+            get(&self.seconds) as f64 / 1e6
+        ));
+        out
+    }
+
+    fn add(&self, report: &ingest::Report) {
+        let s = &report.stats;
+        let stages = [
+            &s.intake,
+            &s.decode,
+            &s.preprocess,
+            &s.ocr,
+            &s.encode,
+            &s.pdf,
+            &s.store,
+            &s.index,
+        ];
+        for (slot, stage) in self.stages.iter().zip(stages) {
+            slot.fetch_add((stage.seconds * 1e6) as u64, Ordering::Relaxed);
+        }
+        self.seconds
+            .fetch_add((report.seconds * 1e6) as u64, Ordering::Relaxed);
+        self.dossiers
+            .fetch_add(report.dossiers as u64, Ordering::Relaxed);
+        self.pages.fetch_add(report.pages as u64, Ordering::Relaxed);
+        self.rejected
+            .fetch_add(report.rejected.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// What happened to one batch, as written beside it and printed with `--json`.
+#[derive(Debug, Serialize)]
+struct Outcome {
+    batch: String,
+    moved_to: PathBuf,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<ingest::Report>,
+}
+
+pub async fn watch(archive: &Archive, args: WatchArgs, json: bool) -> Result<u8> {
+    let inbox = args.inbox.clone();
+    std::fs::create_dir_all(inbox.join(DONE))
+        .with_context(|| format!("creating {}", inbox.join(DONE).display()))?;
+    std::fs::create_dir_all(inbox.join(FAILED))?;
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = args.metrics {
+        serve_metrics(addr, metrics.clone()).await?;
+    }
+    tracing::info!(inbox = %inbox.display(), "watching");
+    let settle = Duration::from_secs_f64(args.settle.max(0.0));
+    // Batch name -> (signature, since when it has had that signature).
+    let mut seen: HashMap<String, (u64, Instant)> = HashMap::new();
+    let mut failures = 0;
+    loop {
+        let mut waiting = 0;
+        for (name, path) in batches(&inbox)? {
+            let marked = path.join(MARKER).exists();
+            let signature = signature(&path);
+            let entry = seen
+                .entry(name.clone())
+                .or_insert((signature, Instant::now()));
+            if entry.0 != signature {
+                *entry = (signature, Instant::now());
+            }
+            if !marked && entry.1.elapsed() < settle {
+                waiting += 1;
+                continue;
+            }
+            seen.remove(&name);
+            let outcome = ingest_one(archive, &inbox, &name, &path, &args, &metrics).await?;
+            if !outcome.ok {
+                failures += 1;
+            }
+            if json {
+                println!("{}", serde_json::to_string(&outcome)?);
+            } else if outcome.ok {
+                println!("{name}: stored, moved to {}", outcome.moved_to.display());
+            } else {
+                println!(
+                    "{name}: FAILED ({}), moved to {}",
+                    outcome.error.as_deref().unwrap_or("see the report"),
+                    outcome.moved_to.display()
+                );
+            }
+        }
+        metrics.waiting.store(waiting, Ordering::Relaxed);
+        if args.once && waiting == 0 {
+            return Ok(if failures == 0 {
+                exit::OK
+            } else {
+                exit::REJECTED
+            });
+        }
+        tokio::time::sleep(Duration::from_secs_f64(args.poll.max(0.05))).await;
+    }
+}
+
+/// Sub-folders of the inbox that are batches (not hidden, not `_done`/`_failed`), by name.
+fn batches(inbox: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(inbox).with_context(|| format!("reading {}", inbox.display()))? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') || name.starts_with('_') || !entry.file_type()?.is_dir() {
+            continue;
+        }
+        out.push((name, entry.path()));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A hash of every file's path, size and modification time under `dir`.
+fn signature(dir: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut entries = Vec::new();
+    while let Some(dir) = stack.pop() {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in read.flatten() {
+            let path = entry.path();
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => stack.push(path),
+                Ok(meta) => {
+                    let modified = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_nanos());
+                    entries.push((path, meta.len(), modified));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    entries.sort();
+    entries.hash(&mut hasher);
+    hasher.finish()
+}
+
+async fn ingest_one(
+    archive: &Archive,
+    inbox: &Path,
+    name: &str,
+    path: &Path,
+    args: &WatchArgs,
+    metrics: &Metrics,
+) -> Result<Outcome> {
+    tracing::info!(batch = name, "ingesting");
+    let mut options = ingest::Options {
+        lang: args.lang.clone(),
+        ..ingest::Options::default()
+    };
+    if let Some(workers) = args.workers {
+        options.workers = workers.max(1);
+    }
+    let result = crate::commands::run_ingest(
+        archive,
+        vec![path.to_path_buf()],
+        options,
+        Arc::new(ingest::Quiet),
+    )
+    .await;
+    // Nothing stored and something rejected: the batch needs a person.
+    let (ok, error, report) = match result {
+        Ok(report) if report.dossiers == 0 && !report.rejected.is_empty() => {
+            let why = format!("nothing could be stored: {}", report.rejected[0].error);
+            (false, Some(why), Some(report))
+        }
+        Ok(report) => (true, None, Some(report)),
+        Err(e) => {
+            // A store that went away is not the batch's fault: leave it in the
+            // inbox and stop, so it is retried when watch runs again.
+            if is_store_error(&e) {
+                return Err(e.context(format!("batch {name} left in the inbox")));
+            }
+            (false, Some(format!("{e:#}")), None)
+        }
+    };
+    if let Some(report) = &report {
+        metrics.add(report);
+    }
+    let folder = if ok { DONE } else { FAILED };
+    let counter = if ok {
+        &metrics.batches_done
+    } else {
+        &metrics.batches_failed
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    let moved_to = free_name(&inbox.join(folder), name);
+    std::fs::rename(path, &moved_to)
+        .with_context(|| format!("moving {} to {}", path.display(), moved_to.display()))?;
+    let outcome = Outcome {
+        batch: name.to_owned(),
+        moved_to: moved_to.clone(),
+        ok,
+        error,
+        report,
+    };
+    std::fs::write(
+        moved_to.join(".dossier-report.json"),
+        serde_json::to_vec_pretty(&outcome)?,
+    )?;
+    tracing::info!(batch = name, ok, to = %moved_to.display(), "moved");
+    Ok(outcome)
+}
+
+fn is_store_error(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<store::Error>().is_some())
+}
+
+/// `dir/name`, or `dir/name-2`, `-3`... if a batch of that name was already moved there.
+fn free_name(dir: &Path, name: &str) -> PathBuf {
+    let mut candidate = dir.join(name);
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = dir.join(format!("{name}-{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// A minimal HTTP server answering `GET /metrics` in the Prometheus text format.
+async fn serve_metrics(addr: std::net::SocketAddr, metrics: Arc<Metrics>) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} for metrics"))?;
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let metrics = metrics.clone();
+            tokio::spawn(async move {
+                // Read up to the end of the request line, however the client splits it.
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 512];
+                while !request.contains(&b'\n') && request.len() < 4096 {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let found = request.starts_with(b"GET /metrics ");
+                let (status, body) = if found {
+                    ("200 OK", metrics.render())
+                } else {
+                    ("404 Not Found", "not found\n".to_owned())
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    Ok(())
+}
