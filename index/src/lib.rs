@@ -53,8 +53,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 const FRENCH: &str = "dossier_fr";
 const ENGLISH: &str = "dossier_en";
 
-/// Memory tantivy may use to buffer documents before a commit.
-const WRITER_HEAP: usize = 64 * 1024 * 1024;
+/// Memory tantivy may use to buffer documents before a commit, per thread:
+/// ingest commits every few dossiers, so a small buffer (tantivy's minimum is
+/// 15 MB) is enough there; bulk rebuilds get more and make fewer segments.
+const WRITER_HEAP: usize = 16 * 1024 * 1024;
+const BULK_WRITER_HEAP: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
@@ -220,14 +223,18 @@ impl Index {
 
     /// The single writer of this index (tantivy allows one at a time).
     pub fn writer(&self) -> Result<Writer> {
-        self.writer_with_threads(1)
+        self.make_writer(1, WRITER_HEAP)
     }
 
     /// A writer indexing on `threads` threads (for bulk builds).
     pub fn writer_with_threads(&self, threads: usize) -> Result<Writer> {
+        self.make_writer(threads, BULK_WRITER_HEAP)
+    }
+
+    fn make_writer(&self, threads: usize, heap_per_thread: usize) -> Result<Writer> {
         let writer = self
             .index
-            .writer_with_num_threads(threads.max(1), WRITER_HEAP * threads.max(1))?;
+            .writer_with_num_threads(threads.max(1), heap_per_thread * threads.max(1))?;
         Ok(Writer {
             writer,
             fields: self.fields,
