@@ -501,7 +501,11 @@ fn roles_limit_what_each_account_reaches() {
     let log = http(server.addr, "GET", "/audit/access", &auditor, "");
     assert_eq!(log.status, 200);
     // Paul's refusals are in the log the auditor reads.
-    assert!(log.body.contains("denied"), "{}", log.body);
+    assert!(
+        log.body.contains("accès refusé") && log.body.contains("verify INT-2026-00001"),
+        "{}",
+        log.body
+    );
     let (admin, _) = sign_in(server.addr, "root", "root-long-password").unwrap();
     let users = http(server.addr, "GET", "/admin/users", &admin, "");
     assert_eq!(users.status, 200);
