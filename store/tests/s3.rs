@@ -6,26 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dossier_store::{Backend, Put, S3, S3Options, Store, sha256};
-use testkit::{Endpoint, Fault, FaultProxy, S3Server};
+use testkit::{Endpoint, Fault, FaultProxy, S3Server, content};
 
 fn backend(endpoint: &Endpoint, bucket: &str, tune: impl FnOnce(&mut S3Options)) -> S3 {
     let mut options = S3Options::from_url(&format!("s3://{bucket}/archive")).unwrap();
     options.path_style = true;
     tune(&mut options);
     S3::from_config(&endpoint.sdk_config(), options)
-}
-
-/// Deterministic bytes that differ from one object to the next.
-fn content(seed: u32, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -154,35 +154,15 @@ impl S3Server {
         let service = builder.build();
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
         let addr = listener.local_addr().expect("the listener's address");
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a tokio runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                loop {
-                    tokio::select! {
-                        accepted = listener.accept() => {
-                            let Ok((socket, _)) = accepted else { continue };
-                            let conn = http
-                                .serve_connection(TokioIo::new(socket), service.clone())
-                                .into_owned();
-                            tokio::spawn(async move {
-                                let _ = conn.await;
-                            });
-                        }
-                        _ = &mut stopped => break,
-                    }
-                }
-            });
+        let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let (stop, thread) = serve_in_thread(listener, move |socket| {
+            let conn = http
+                .serve_connection(TokioIo::new(socket), service.clone())
+                .into_owned();
+            async move {
+                let _ = conn.await;
+            }
         });
         S3Server {
             endpoint: Endpoint {
@@ -244,6 +224,60 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Accepts connections on `listener` on a thread with a runtime of its own
+/// (so it keeps answering while a test blocks), handing each to `serve`,
+/// until the returned sender fires or is dropped.
+pub(crate) fn serve_in_thread<F, Fut>(
+    listener: TcpListener,
+    serve: F,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        if let Ok((socket, _)) = accepted {
+                            tokio::spawn(serve(socket));
+                        }
+                    }
+                    _ = &mut stopped => break,
+                }
+            }
+        });
+    });
+    (stop, thread)
+}
+
+/// Deterministic bytes that differ from one seed to the next, for objects in tests and benchmarks.
+pub fn content(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
 }
 
 fn free_port() -> u16 {

@@ -79,40 +79,20 @@ impl FaultProxy {
             methods: Mutex::default(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
         let addr = listener.local_addr().expect("the listener's address");
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = state.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a tokio runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let client: Client<HttpConnector, Full<Bytes>> =
-                    Client::builder(TokioExecutor::new()).build_http();
-                loop {
-                    tokio::select! {
-                        accepted = listener.accept() => {
-                            let Ok((socket, _)) = accepted else { continue };
-                            let (state, client) = (shared.clone(), client.clone());
-                            let service = hyper::service::service_fn(move |request| {
-                                handle(state.clone(), client.clone(), request)
-                            });
-                            tokio::spawn(async move {
-                                let _ = hyper::server::conn::http1::Builder::new()
-                                    .serve_connection(TokioIo::new(socket), service)
-                                    .await;
-                            });
-                        }
-                        _ = &mut stopped => break,
-                    }
-                }
+        let client: Client<HttpConnector, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        let (stop, thread) = crate::serve_in_thread(listener, move |socket| {
+            let (state, client) = (shared.clone(), client.clone());
+            let service = hyper::service::service_fn(move |request| {
+                handle(state.clone(), client.clone(), request)
             });
+            async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            }
         });
         FaultProxy {
             url: format!("http://{addr}"),

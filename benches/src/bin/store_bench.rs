@@ -18,17 +18,7 @@ const SIZES: &[(&str, usize, usize)] = &[
 
 fn objects(seed: u64, size: usize, count: usize) -> Vec<Vec<u8>> {
     (0..count as u64)
-        .map(|i| {
-            let mut state = (seed << 32 | i).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            (0..size)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect()
-        })
+        .map(|i| testkit::content(seed << 32 | i, size))
         .collect()
 }
 
