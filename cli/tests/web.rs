@@ -387,6 +387,21 @@ fn session_cookies_are_secure_and_sign_in_is_protected() {
     );
     assert_eq!(ok.status, 303);
     assert_eq!(ok.header("location"), Some("/"), "no open redirect");
+    for back in [
+        "/%0D%0ASet-Cookie:%20x=1",
+        "https://evil.example/",
+        "/%5Cevil.example",
+    ] {
+        let switched = http(
+            server.addr,
+            "GET",
+            &format!("/lang?to=en&back={back}"),
+            "",
+            "",
+        );
+        assert_eq!(switched.status, 303, "{back}");
+        assert_eq!(switched.header("location"), Some("/"), "{back}");
+    }
     let set = ok
         .cookies()
         .into_iter()

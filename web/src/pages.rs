@@ -181,7 +181,11 @@ pub fn encode(text: &str) -> String {
 
 /// Only paths on this site: `/x`, never `//host` or `/\host`.
 fn local_path(next: &str) -> &str {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    // Visible ASCII only: nothing can break out of the `Location` header.
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.bytes().all(|b| b.is_ascii_graphic());
     if ok { next } else { "/" }
 }
 
