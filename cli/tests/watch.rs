@@ -149,7 +149,7 @@ fn a_batch_still_arriving_waits_and_metrics_count_what_was_done() {
     .spawn()
     .unwrap();
     let _child = Killed(child);
-    wait_until("the metrics port", Duration::from_secs(20), || {
+    wait_until("the metrics port", Duration::from_secs(120), || {
         TcpStream::connect(metrics).is_ok()
     });
 
@@ -197,7 +197,7 @@ fn killing_watch_mid_batch_loses_nothing() {
     .spawn()
     .unwrap();
     // Kill it once the first dossier is committed, with the batch half done.
-    wait_until("a first dossier", Duration::from_secs(60), || {
+    wait_until("a first dossier", Duration::from_secs(180), || {
         archive
             .join("refs/dossiers")
             .read_dir()

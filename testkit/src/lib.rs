@@ -207,7 +207,7 @@ impl Moto {
             .spawn()
             .expect("moto_server is not installed: run scripts/setup (pip install 'moto[server]')");
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        wait_for(addr, Duration::from_secs(30));
+        wait_for(addr, Duration::from_secs(120));
         Moto {
             endpoint: Endpoint {
                 url: format!("http://{addr}"),
