@@ -347,6 +347,8 @@ async fn serve_metrics(addr: std::net::SocketAddr, metrics: Arc<Metrics>) -> Res
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr} for metrics"))?;
+    // The actual address: with port 0 the system picks one.
+    eprintln!("Metrics on http://{}/metrics", listener.local_addr()?);
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             let metrics = metrics.clone();

@@ -2,7 +2,7 @@
 //! it to _done or _failed, exposes metrics, and survives being killed.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -108,14 +108,6 @@ fn batches_are_taken_when_marked_or_settled_and_bad_ones_set_aside() {
     assert!(output(&mut dossier(&archive, &["verify"])).status.success());
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn get(addr: SocketAddr, path: &str) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -130,8 +122,7 @@ fn a_batch_still_arriving_waits_and_metrics_count_what_was_done() {
     let dir = tempfile::tempdir().unwrap();
     let (inbox, archive) = (dir.path().join("inbox"), dir.path().join("archive"));
     std::fs::create_dir_all(&inbox).unwrap();
-    let metrics: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let child = dossier(
+    let mut child = dossier(
         &archive,
         &[
             "watch",
@@ -141,17 +132,35 @@ fn a_batch_still_arriving_waits_and_metrics_count_what_was_done() {
             "--poll",
             "0.2",
             "--metrics",
-            &metrics.to_string(),
+            "127.0.0.1:0",
         ],
     )
     .stdout(Stdio::null())
-    .stderr(Stdio::null())
+    .stderr(Stdio::piped())
     .spawn()
     .unwrap();
+    // The system picks the port; watch says which. A thread keeps reading
+    // its log so it never writes into a closed pipe.
+    let stderr = child.stderr.take().unwrap();
     let _child = Killed(child);
-    wait_until("the metrics port", Duration::from_secs(120), || {
-        TcpStream::connect(metrics).is_ok()
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
     });
+    let metrics: SocketAddr = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(120))
+            .expect("watch says where its metrics are");
+        if let Some(rest) = line.strip_prefix("Metrics on http://") {
+            break rest.split('/').next().unwrap().parse().unwrap();
+        }
+    };
 
     // The scanner writes one dossier at a time, pausing between them.
     let batch = inbox.join("arriving");

@@ -158,25 +158,51 @@ struct Server {
     _child: Running,
 }
 
+/// Starts `dossier serve` on ports the system picks, read back from what it
+/// prints, so parallel tests never race for a port.
 fn serve() -> Server {
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let metrics: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let child = Command::new(bin())
-        .args([
-            "serve",
-            "--addr",
-            &addr.to_string(),
-            "--metrics",
-            &metrics.to_string(),
-        ])
+    use std::io::BufRead;
+    let mut child = Command::new(bin())
+        .args(["serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
         .arg("--archive")
         .arg(archive())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = child.stderr.take().unwrap();
     let child = Running(child);
-    wait_for(addr);
+    // Lines go through a thread that keeps draining stderr after start-up,
+    // so the server never writes into a closed pipe.
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let url = |line: &str| -> Option<SocketAddr> {
+        let rest = line.split("http://").nth(1)?;
+        rest.split('/').next()?.parse().ok()
+    };
+    let (mut addr, mut metrics) = (None, None);
+    let mut said = String::new();
+    while addr.is_none() || metrics.is_none() {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(120)) else {
+            break;
+        };
+        said.push_str(&line);
+        if line.starts_with("Metrics on") {
+            metrics = url(&line);
+        } else if line.starts_with("Serving the archive") {
+            addr = url(&line);
+        }
+    }
+    let (Some(addr), Some(metrics)) = (addr, metrics) else {
+        panic!("dossier serve did not start: {said}");
+    };
     Server {
         addr,
         metrics,
@@ -729,6 +755,12 @@ async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
         .unwrap();
 
     // Back where she was going: the results, hits in bold, facets beside.
+    // (A click returns before the next page loads: wait for what it shows.)
+    browser
+        .wait()
+        .for_element(Locator::Css("li.hit"))
+        .await
+        .unwrap();
     let hits = browser.find_all(Locator::Css("li.hit")).await.unwrap();
     assert!(hits.len() >= 3, "{} hits", hits.len());
     let marked = browser.find_all(Locator::Css("p.snippet b")).await.unwrap();
@@ -830,7 +862,11 @@ async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
         .click()
         .await
         .unwrap();
-    let result = browser.find(Locator::Id("verify-result")).await.unwrap();
+    let result = browser
+        .wait()
+        .for_element(Locator::Id("verify-result"))
+        .await
+        .unwrap();
     assert_eq!(result.attr("class").await.unwrap().as_deref(), Some("ok"));
     shot("05-verified.png").await;
 
@@ -840,6 +876,11 @@ async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
         .await
         .unwrap()
         .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("html[lang='en']"))
         .await
         .unwrap();
     assert_eq!(

@@ -105,6 +105,8 @@ pub async fn serve(app: App, addr: SocketAddr, metrics_addr: Option<SocketAddr>)
         let listener = tokio::net::TcpListener::bind(metrics_addr)
             .await
             .with_context(|| format!("listening on {metrics_addr} for metrics"))?;
+        // The actual address: with port 0 the system picks one.
+        eprintln!("Metrics on http://{}/metrics", listener.local_addr()?);
         let metrics = Router::new()
             .route("/metrics", get(metrics::render))
             .with_state(app.clone());
