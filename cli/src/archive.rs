@@ -54,10 +54,10 @@ impl Archive {
                 let mut options = store::S3Options::from_url(url)?;
                 options.path_style = path_style;
                 options.retention = retention;
-                if let Some(seconds) = env_seconds("DOSSIER_S3_ATTEMPT_TIMEOUT")? {
+                if let Some(seconds) = env_number("DOSSIER_S3_ATTEMPT_TIMEOUT")? {
                     options.attempt_timeout = std::time::Duration::from_secs_f64(seconds);
                 }
-                if let Some(attempts) = env_seconds("DOSSIER_S3_MAX_ATTEMPTS")? {
+                if let Some(attempts) = env_number("DOSSIER_S3_MAX_ATTEMPTS")? {
                     options.max_attempts = (attempts as u32).max(1);
                 }
                 store::Store::new(Arc::new(store::S3::connect(options).await))
@@ -161,7 +161,7 @@ impl Drop for IngestLock {
 }
 
 /// A number from the environment, for tuning the S3 client (tests use short timeouts).
-fn env_seconds(name: &str) -> Result<Option<f64>> {
+fn env_number(name: &str) -> Result<Option<f64>> {
     match std::env::var(name) {
         Ok(text) => text
             .trim()

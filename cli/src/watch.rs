@@ -54,64 +54,60 @@ const STAGES: [&str; 8] = [
 
 impl Metrics {
     fn render(&self) -> String {
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let mut out = String::new();
-        for (name, help, kind, value) in [
-            (
-                "dossier_watch_batches_total{outcome=\"done\"}",
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        let stages: Vec<(String, f64)> = STAGES
+            .iter()
+            .zip(&self.stages)
+            .map(|(stage, micros)| (format!("{{stage=\"{stage}\"}}"), get(micros) / 1e6))
+            .collect();
+        let outcomes = [
+            ("{outcome=\"done\"}".to_owned(), get(&self.batches_done)),
+            ("{outcome=\"failed\"}".to_owned(), get(&self.batches_failed)),
+        ];
+        web::metrics::Exposition::default()
+            .family(
+                "dossier_watch_batches_total",
+                "counter",
                 "Batches ingested and moved.",
-                "counter",
-                get(&self.batches_done),
-            ),
-            (
-                "dossier_watch_batches_total{outcome=\"failed\"}",
-                "",
-                "",
-                get(&self.batches_failed),
-            ),
-            (
+                &outcomes,
+            )
+            .one(
                 "dossier_watch_dossiers_total",
+                "counter",
                 "Dossiers stored or found unchanged.",
-                "counter",
                 get(&self.dossiers),
-            ),
-            (
+            )
+            .one(
                 "dossier_watch_pages_total",
+                "counter",
                 "Pages in ingested batches.",
-                "counter",
                 get(&self.pages),
-            ),
-            (
+            )
+            .one(
                 "dossier_watch_rejected_total",
-                "Inputs rejected.",
                 "counter",
+                "Inputs rejected.",
                 get(&self.rejected),
-            ),
-            (
+            )
+            .one(
                 "dossier_watch_waiting_batches",
-                "Batches in the inbox still arriving.",
                 "gauge",
+                "Batches in the inbox still arriving.",
                 get(&self.waiting),
-            ),
-        ] {
-            let base = name.split('{').next().unwrap_or(name);
-            if !help.is_empty() {
-                out.push_str(&format!("# HELP {base} {help}\n# TYPE {base} {kind}\n"));
-            }
-            out.push_str(&format!("{name} {value}\n"));
-        }
-        out.push_str("# HELP dossier_watch_stage_seconds_total Time in each pipeline stage, summed over workers.\n# TYPE dossier_watch_stage_seconds_total counter\n");
-        for (i, stage) in STAGES.iter().enumerate() {
-            out.push_str(&format!(
-                "dossier_watch_stage_seconds_total{{stage=\"{stage}\"}} {}\n",
-                get(&self.stages[i]) as f64 / 1e6
-            ));
-        }
-        out.push_str(&format!(
-            "# HELP dossier_watch_ingest_seconds_total Wall time ingesting.\n# TYPE dossier_watch_ingest_seconds_total counter\ndossier_watch_ingest_seconds_total {}\n",
-            get(&self.seconds) as f64 / 1e6
-        ));
-        out
+            )
+            .family(
+                "dossier_watch_stage_seconds_total",
+                "counter",
+                "Time in each pipeline stage, summed over workers.",
+                &stages,
+            )
+            .one(
+                "dossier_watch_ingest_seconds_total",
+                "counter",
+                "Wall time ingesting.",
+                get(&self.seconds) / 1e6,
+            )
+            .finish()
     }
 
     fn add(&self, report: &ingest::Report) {
@@ -158,7 +154,8 @@ pub async fn watch(archive: &Archive, args: WatchArgs, json: bool) -> Result<u8>
     std::fs::create_dir_all(inbox.join(FAILED))?;
     let metrics = Arc::new(Metrics::default());
     if let Some(addr) = args.metrics {
-        serve_metrics(addr, metrics.clone()).await?;
+        let metrics = metrics.clone();
+        web::metrics::serve_metrics(addr, move || metrics.render()).await?;
     }
     tracing::info!(inbox = %inbox.display(), "watching");
     let settle = Duration::from_secs_f64(args.settle.max(0.0));
@@ -339,42 +336,4 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
         n += 1;
     }
     candidate
-}
-
-/// A minimal HTTP server answering `GET /metrics` in the Prometheus text format.
-async fn serve_metrics(addr: std::net::SocketAddr, metrics: Arc<Metrics>) -> Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr} for metrics"))?;
-    // The actual address: with port 0 the system picks one.
-    eprintln!("Metrics on http://{}/metrics", listener.local_addr()?);
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let metrics = metrics.clone();
-            tokio::spawn(async move {
-                // Read up to the end of the request line, however the client splits it.
-                let mut request = Vec::new();
-                let mut chunk = [0u8; 512];
-                while !request.contains(&b'\n') && request.len() < 4096 {
-                    match socket.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let found = request.starts_with(b"GET /metrics ");
-                let (status, body) = if found {
-                    ("200 OK", metrics.render())
-                } else {
-                    ("404 Not Found", "not found\n".to_owned())
-                };
-                let answer = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    Ok(())
 }

@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn samples() -> PathBuf {
@@ -44,15 +44,6 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     while !done() {
         assert!(start.elapsed() < limit, "waited {limit:?} for {what}");
         std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -122,45 +113,24 @@ fn a_batch_still_arriving_waits_and_metrics_count_what_was_done() {
     let dir = tempfile::tempdir().unwrap();
     let (inbox, archive) = (dir.path().join("inbox"), dir.path().join("archive"));
     std::fs::create_dir_all(&inbox).unwrap();
-    let mut child = dossier(
-        &archive,
-        &[
-            "watch",
-            inbox.to_str().unwrap(),
-            "--settle",
-            "2",
-            "--poll",
-            "0.2",
-            "--metrics",
-            "127.0.0.1:0",
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    // The system picks the port; watch says which. A thread keeps reading
-    // its log so it never writes into a closed pipe.
-    let stderr = child.stderr.take().unwrap();
-    let _child = Killed(child);
-    let (tx, lines) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let metrics: SocketAddr = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(120))
-            .expect("watch says where its metrics are");
-        if let Some(rest) = line.strip_prefix("Metrics on http://") {
-            break rest.split('/').next().unwrap().parse().unwrap();
-        }
-    };
+    let (_child, addrs) = testkit::spawn_announcing(
+        dossier(
+            &archive,
+            &[
+                "watch",
+                inbox.to_str().unwrap(),
+                "--settle",
+                "2",
+                "--poll",
+                "0.2",
+                "--metrics",
+                "127.0.0.1:0",
+            ],
+        )
+        .stdout(Stdio::null()),
+        &["Metrics on"],
+    );
+    let metrics = addrs[0];
 
     // The scanner writes one dossier at a time, pausing between them.
     let batch = inbox.join("arriving");

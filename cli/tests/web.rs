@@ -2,9 +2,9 @@
 //! client tidies a hostile path away), and archivists' work in headless Chromium.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -123,34 +123,7 @@ fn archive() -> &'static Path {
     path
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(addr: SocketAddr) {
-    let start = Instant::now();
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "nothing on {addr}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use testkit::Running;
 
 struct Server {
     addr: SocketAddr,
@@ -158,54 +131,19 @@ struct Server {
     _child: Running,
 }
 
-/// Starts `dossier serve` on ports the system picks, read back from what it
-/// prints, so parallel tests never race for a port.
+/// Starts `dossier serve` on ports the system picks, read back from what it prints.
 fn serve() -> Server {
-    use std::io::BufRead;
-    let mut child = Command::new(bin())
-        .args(["serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
-        .arg("--archive")
-        .arg(archive())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let child = Running(child);
-    // Lines go through a thread that keeps draining stderr after start-up,
-    // so the server never writes into a closed pipe.
-    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let url = |line: &str| -> Option<SocketAddr> {
-        let rest = line.split("http://").nth(1)?;
-        rest.split('/').next()?.parse().ok()
-    };
-    let (mut addr, mut metrics) = (None, None);
-    let mut said = String::new();
-    while addr.is_none() || metrics.is_none() {
-        let Ok(line) = lines.recv_timeout(Duration::from_secs(120)) else {
-            break;
-        };
-        said.push_str(&line);
-        if line.starts_with("Metrics on") {
-            metrics = url(&line);
-        } else if line.starts_with("Serving the archive") {
-            addr = url(&line);
-        }
-    }
-    let (Some(addr), Some(metrics)) = (addr, metrics) else {
-        panic!("dossier serve did not start: {said}");
-    };
+    let (child, addrs) = testkit::spawn_announcing(
+        Command::new(bin())
+            .args(["serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
+            .arg("--archive")
+            .arg(archive())
+            .stdout(Stdio::null()),
+        &["Serving the archive", "Metrics on"],
+    );
     Server {
-        addr,
-        metrics,
+        addr: addrs[0],
+        metrics: addrs[1],
         _child: child,
     }
 }
@@ -656,7 +594,7 @@ fn metrics_count_what_the_viewer_did() {
 
 /// ChromeDriver on a free port, killed when dropped.
 fn chromedriver() -> (Running, String) {
-    let port = free_port();
+    let port = testkit::free_port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -664,7 +602,7 @@ fn chromedriver() -> (Running, String) {
         .spawn()
         .expect("chromedriver is not installed: run scripts/setup (Debian chromium-driver)");
     let child = Running(child);
-    wait_for(([127, 0, 0, 1], port).into());
+    testkit::wait_for(([127, 0, 0, 1], port).into(), Duration::from_secs(120));
     (child, format!("http://127.0.0.1:{port}"))
 }
 

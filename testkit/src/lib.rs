@@ -194,7 +194,7 @@ impl Drop for S3Server {
 #[derive(Debug)]
 pub struct Moto {
     pub endpoint: Endpoint,
-    child: Child,
+    _child: Running,
 }
 
 impl Moto {
@@ -214,16 +214,65 @@ impl Moto {
                 access_key: "moto-key".into(),
                 secret_key: "moto-secret".into(),
             },
-            child,
+            _child: Running(child),
         }
     }
 }
 
-impl Drop for Moto {
+/// A child process, killed when dropped.
+#[derive(Debug)]
+pub struct Running(pub Child);
+
+impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
+}
+
+/// Starts `command` and waits until, for each of `announcements`, it has
+/// written a line starting so on stderr and naming an `http://HOST:PORT`
+/// address; returns the child and those addresses in order. Servers started
+/// on port 0 this way never race other tests for a port. A thread keeps
+/// draining stderr, so the child never writes into a closed pipe.
+pub fn spawn_announcing(
+    command: &mut Command,
+    announcements: &[&str],
+) -> (Running, Vec<SocketAddr>) {
+    use std::io::BufRead;
+    let mut child = command
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let stderr = child.stderr.take().expect("a piped stderr");
+    let child = Running(child);
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut found: Vec<Option<SocketAddr>> = vec![None; announcements.len()];
+    let mut said = String::new();
+    while found.iter().any(Option::is_none) {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(120)) else {
+            panic!("{command:?} did not announce {announcements:?}: {said}");
+        };
+        said.push_str(&line);
+        said.push('\n');
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|a| a.parse().ok());
+        if let Some(i) = announcements.iter().position(|a| line.starts_with(a)) {
+            found[i] = found[i].or(addr);
+        }
+    }
+    (child, found.into_iter().flatten().collect())
 }
 
 /// Accepts connections on `listener` on a thread with a runtime of its own
@@ -280,14 +329,16 @@ pub fn content(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now (for tools that cannot be started on port 0).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port on 127.0.0.1")
 }
 
-fn wait_for(addr: SocketAddr, limit: Duration) {
+/// Waits until something accepts connections on `addr`.
+pub fn wait_for(addr: SocketAddr, limit: Duration) {
     let start = Instant::now();
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
         assert!(

@@ -13,7 +13,7 @@
 mod access;
 mod i18n;
 mod images;
-mod metrics;
+pub mod metrics;
 mod pages;
 mod session;
 pub mod users;
@@ -102,15 +102,8 @@ pub fn router(app: Arc<App>) -> Router {
 pub async fn serve(app: App, addr: SocketAddr, metrics_addr: Option<SocketAddr>) -> Result<()> {
     let app = Arc::new(app);
     if let Some(metrics_addr) = metrics_addr {
-        let listener = tokio::net::TcpListener::bind(metrics_addr)
-            .await
-            .with_context(|| format!("listening on {metrics_addr} for metrics"))?;
-        // The actual address: with port 0 the system picks one.
-        eprintln!("Metrics on http://{}/metrics", listener.local_addr()?);
-        let metrics = Router::new()
-            .route("/metrics", get(metrics::render))
-            .with_state(app.clone());
-        tokio::spawn(async move { axum::serve(listener, metrics).await });
+        let app = app.clone();
+        metrics::serve_metrics(metrics_addr, move || metrics::render(&app)).await?;
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await

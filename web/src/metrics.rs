@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::Router;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::routing::get;
 
 use crate::App;
 
@@ -37,51 +39,123 @@ impl Metrics {
     }
 }
 
-/// The text exposition format.
-pub async fn render(State(app): State<Arc<App>>) -> impl IntoResponse {
+/// The viewer's metrics in the text exposition format.
+pub fn render(app: &App) -> String {
     let m = &app.metrics;
-    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    let mut out = String::new();
-    out.push_str("# HELP dossier_http_requests_total Answers given, by status class.\n# TYPE dossier_http_requests_total counter\n");
-    for (i, class) in ["2xx", "3xx", "4xx", "5xx"].iter().enumerate() {
-        out.push_str(&format!(
-            "dossier_http_requests_total{{class=\"{class}\"}} {}\n",
-            get(&m.by_class[i])
-        ));
-    }
-    let seconds = |a: &AtomicU64| get(a) as f64 / 1e6;
-    out.push_str(&format!(
-        "# HELP dossier_http_request_seconds_total Time spent answering.\n# TYPE dossier_http_request_seconds_total counter\ndossier_http_request_seconds_total {}\n",
-        seconds(&m.micros)
-    ));
-    out.push_str(&format!(
-        "# HELP dossier_searches_total Searches run.\n# TYPE dossier_searches_total counter\ndossier_searches_total {}\n",
-        get(&m.searches)
-    ));
-    out.push_str(&format!(
-        "# HELP dossier_search_seconds_total Time spent searching.\n# TYPE dossier_search_seconds_total counter\ndossier_search_seconds_total {}\n",
-        seconds(&m.search_micros)
-    ));
-    out.push_str(&format!(
-        "# HELP dossier_sign_in_failures_total Refused sign-ins.\n# TYPE dossier_sign_in_failures_total counter\ndossier_sign_in_failures_total {}\n",
-        get(&m.sign_in_failures)
-    ));
-    out.push_str(&format!(
-        "# HELP dossier_page_images_total Screen-size page images, by whether they came from the cache.\n# TYPE dossier_page_images_total counter\ndossier_page_images_total{{cache=\"miss\"}} {}\ndossier_page_images_total{{cache=\"hit\"}} {}\n",
-        get(&m.derivatives_rendered),
-        get(&m.derivatives_cached)
-    ));
-    out.push_str(&format!(
-        "# HELP dossier_sessions Live sessions.\n# TYPE dossier_sessions gauge\ndossier_sessions {}\n",
-        app.sessions.count()
-    ));
-    out.push_str(&format!(
-        "# HELP dossier_index_pages Pages in the search index.\n# TYPE dossier_index_pages gauge\ndossier_index_pages {}\n",
-        app.index.len()
-    ));
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        out,
+    let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+    let seconds = |a: &AtomicU64| get(a) / 1e6;
+    let classes: Vec<(String, f64)> = ["2xx", "3xx", "4xx", "5xx"]
+        .iter()
+        .zip(&m.by_class)
+        .map(|(class, n)| (format!("{{class=\"{class}\"}}"), get(n)))
+        .collect();
+    let mut out = Exposition::default();
+    out.family(
+        "dossier_http_requests_total",
+        "counter",
+        "Answers given, by status class.",
+        &classes,
     )
+    .one(
+        "dossier_http_request_seconds_total",
+        "counter",
+        "Time spent answering.",
+        seconds(&m.micros),
+    )
+    .one(
+        "dossier_searches_total",
+        "counter",
+        "Searches run.",
+        get(&m.searches),
+    )
+    .one(
+        "dossier_search_seconds_total",
+        "counter",
+        "Time spent searching.",
+        seconds(&m.search_micros),
+    )
+    .one(
+        "dossier_sign_in_failures_total",
+        "counter",
+        "Refused sign-ins.",
+        get(&m.sign_in_failures),
+    )
+    .family(
+        "dossier_page_images_total",
+        "counter",
+        "Screen-size page images, by whether they came from the cache.",
+        &[
+            ("{cache=\"miss\"}".into(), get(&m.derivatives_rendered)),
+            ("{cache=\"hit\"}".into(), get(&m.derivatives_cached)),
+        ],
+    )
+    .one(
+        "dossier_sessions",
+        "gauge",
+        "Live sessions.",
+        app.sessions.count() as f64,
+    )
+    .one(
+        "dossier_index_pages",
+        "gauge",
+        "Pages in the search index.",
+        app.index.len() as f64,
+    );
+    out.finish()
+}
+
+/// Prometheus's text exposition format, one metric family at a time.
+#[derive(Debug, Default)]
+pub struct Exposition(String);
+
+impl Exposition {
+    /// A family: its `# HELP` and `# TYPE` lines, then one sample per
+    /// `(labels, value)`, labels written as `{key="value"}` or empty.
+    pub fn family(
+        &mut self,
+        name: &str,
+        kind: &str,
+        help: &str,
+        samples: &[(String, f64)],
+    ) -> &mut Self {
+        self.0
+            .push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, value) in samples {
+            self.0.push_str(&format!("{name}{labels} {value}\n"));
+        }
+        self
+    }
+
+    /// A family of one unlabelled sample.
+    pub fn one(&mut self, name: &str, kind: &str, help: &str, value: f64) -> &mut Self {
+        self.family(name, kind, help, &[(String::new(), value)])
+    }
+
+    pub fn finish(&mut self) -> String {
+        std::mem::take(&mut self.0)
+    }
+}
+
+/// Serves `GET /metrics` on `addr` with what `render` returns, without
+/// sign-in (keep the address internal), and says on stderr where: with port
+/// 0 the system picks one.
+pub async fn serve_metrics(
+    addr: SocketAddr,
+    render: impl Fn() -> String + Send + Sync + 'static,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} for metrics"))?;
+    eprintln!("Metrics on http://{}/metrics", listener.local_addr()?);
+    let render = Arc::new(render);
+    let router = Router::new().route(
+        "/metrics",
+        get(move || {
+            let text = render();
+            async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(())
 }
