@@ -12,6 +12,7 @@ fn stages(c: &mut Criterion) {
     let tiff = sample_file("INT-2026-00001/002.tif");
     let scan = skewed_page();
     let grey = ocr::deskew::to_grey(&scan.image);
+    let overview = ocr::deskew::Overview::of(&grey);
 
     let mut group = c.benchmark_group("page");
     group
@@ -23,8 +24,11 @@ fn stages(c: &mut Criterion) {
     group.bench_function("decode_tiff_lzw", |b| {
         b.iter(|| ocr::decode_page(black_box(&tiff), 0, &Default::default()))
     });
+    group.bench_function("overview", |b| {
+        b.iter(|| ocr::deskew::Overview::of(black_box(&grey)))
+    });
     group.bench_function("skew_estimate", |b| {
-        b.iter(|| ocr::deskew::estimate(black_box(&grey)))
+        b.iter(|| ocr::deskew::estimate(black_box(&overview)))
     });
     group.bench_function("straighten", |b| {
         b.iter(|| ocr::deskew::straighten(black_box(&scan.image), 6.5))
@@ -37,7 +41,7 @@ fn stages(c: &mut Criterion) {
         )
     });
     group.bench_function("blank_detect", |b| {
-        b.iter(|| ocr::blank::is_blank(black_box(&grey)))
+        b.iter(|| ocr::blank::is_blank(black_box(&overview)))
     });
     group.bench_function("preprocess_all", |b| {
         b.iter_batched(

@@ -1,8 +1,6 @@
 //! Blank pages: the empty backs of duplex scans, kept in the archive but not OCRed.
 
-use image::GrayImage;
-
-use crate::deskew::{downscale, work_factor};
+use crate::deskew::Overview;
 
 /// Share of ink (dark pixels after downscaling) below which a page is blank.
 /// One short line of text on an A4 page is about 0.1%; scanner dust, once
@@ -10,15 +8,15 @@ use crate::deskew::{downscale, work_factor};
 const INK_SHARE: f64 = 0.0002;
 
 /// Whether the page carries no content worth reading.
-pub fn is_blank(grey: &GrayImage) -> bool {
-    ink_share(grey) < INK_SHARE
+pub fn is_blank(overview: &Overview) -> bool {
+    ink_share(overview) < INK_SHARE
 }
 
 /// The share of the page, margins left out, that is clearly ink.
-pub fn ink_share(grey: &GrayImage) -> f64 {
-    let small = downscale(grey, work_factor(grey));
+pub fn ink_share(overview: &Overview) -> f64 {
+    let small = &overview.image;
     // Margins hold scanner borders and the shadow of the lid: not content.
-    let region = crate::border::content_region(&small, 110, 20);
+    let region = crate::border::content_region(small, 110, 20);
     let mut dark = 0u64;
     let mut total = 0u64;
     for y in region.y0..region.y1 {
@@ -36,6 +34,8 @@ pub fn ink_share(grey: &GrayImage) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use image::GrayImage;
+
     use super::*;
 
     #[test]
@@ -44,7 +44,7 @@ mod tests {
         for i in 0..300u32 {
             page.put_pixel((i * 7919) % 2480, (i * 104_729) % 3508, image::Luma([0]));
         }
-        assert!(is_blank(&page));
+        assert!(is_blank(&Overview::of(&page)));
     }
 
     #[test]
@@ -57,6 +57,6 @@ mod tests {
                 }
             }
         }
-        assert!(!is_blank(&page));
+        assert!(!is_blank(&Overview::of(&page)));
     }
 }

@@ -6,6 +6,8 @@
 
 use image::{DynamicImage, GrayImage, ImageBuffer, Pixel};
 
+use crate::deskew::Overview;
+
 /// A rectangle of an image, `x0..x1` by `y0..y1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region {
@@ -25,12 +27,14 @@ pub fn content_region(grey: &GrayImage, threshold: u8, margin_share: u32) -> Reg
     let mut column_ink = vec![0u32; w as usize];
     let mut row_ink = vec![0u32; h as usize];
     for (y, row) in grey.as_raw().chunks_exact(w as usize).enumerate() {
-        for (x, &v) in row.iter().enumerate() {
-            if v <= threshold {
-                column_ink[x] += 1;
-                row_ink[y] += 1;
-            }
+        // Branch-free, so that the compiler vectorises it: this runs over every pixel.
+        let mut in_row = 0;
+        for (column, &v) in column_ink.iter_mut().zip(row) {
+            let ink = u32::from(v <= threshold);
+            *column += ink;
+            in_row += ink;
         }
+        row_ink[y] = in_row;
     }
     // Bands start at an edge and reach at most a quarter of the way in.
     let band = |ink: &[u32], across: u32, from_end: bool| -> u32 {
@@ -68,11 +72,10 @@ pub fn content_region(grey: &GrayImage, threshold: u8, margin_share: u32) -> Reg
 }
 
 /// The page inside its dark border bands, at full size, if it has any.
-pub fn find(grey: &GrayImage) -> Option<Region> {
-    let factor = crate::deskew::work_factor(grey);
-    let small = crate::deskew::downscale(grey, factor);
-    let inner = content_region(&small, crate::deskew::otsu(&small).min(160), u32::MAX);
-    let (w, h) = grey.dimensions();
+pub fn find(overview: &Overview) -> Option<Region> {
+    let (small, factor) = (&overview.image, overview.factor);
+    let inner = content_region(small, crate::deskew::otsu(small).min(160), u32::MAX);
+    let (w, h) = overview.full;
     let (sw, sh) = small.dimensions();
     if inner
         == (Region {
@@ -149,7 +152,7 @@ mod tests {
                 y1: 378
             }
         );
-        let found = find(&page).expect("a border");
+        let found = find(&Overview::of(&page)).expect("a border");
         assert_eq!((found.x0, found.x1, found.y1), (14, 300, 378));
         let mut image = DynamicImage::ImageLuma8(page);
         whiten(&mut image, found);
@@ -162,7 +165,7 @@ mod tests {
     #[test]
     fn a_clean_page_has_no_border() {
         let page = GrayImage::from_pixel(300, 400, image::Luma([240]));
-        assert_eq!(find(&page), None);
+        assert_eq!(find(&Overview::of(&page)), None);
         assert_eq!(
             content_region(&page, 128, 30),
             Region {

@@ -7,9 +7,7 @@
 //! x-height band outweighs ink below the baseline on an upright page, and the
 //! reverse on a page turned half-way round.
 
-use image::GrayImage;
-
-use crate::deskew::{downscale, otsu};
+use crate::deskew::{Overview, otsu};
 
 /// How sure the up/down vote must be before a page is turned: balanced votes
 /// (tables, numbers, capitals only) leave the page as it is.
@@ -47,11 +45,11 @@ pub fn sideways(row_score: f64, column_score: f64) -> bool {
 }
 
 /// Counts ascender and descender ink over the text lines of a straightened page.
-pub fn vote(grey: &GrayImage) -> Vote {
-    // Half resolution keeps ascenders several pixels tall at 200 dpi and up.
-    let small = downscale(grey, (grey.width().min(grey.height()) / 1000).max(1));
-    let threshold = otsu(&small).min(160);
-    let region = crate::border::content_region(&small, threshold, 20);
+/// The overview keeps ascenders several pixels tall (150 dpi for a 300-dpi A4 page).
+pub fn vote(overview: &Overview) -> Vote {
+    let small = &overview.image;
+    let threshold = otsu(small).min(160);
+    let region = crate::border::content_region(small, threshold, 20);
     let (x0, x1) = (region.x0, region.x1);
     let profile: Vec<u64> = (0..small.height())
         .map(|y| {
@@ -95,6 +93,8 @@ pub fn vote(grey: &GrayImage) -> Vote {
 
 #[cfg(test)]
 mod tests {
+    use image::GrayImage;
+
     use super::*;
 
     /// Text-like lines: an x-height band, with ascender strokes above it more often than descenders below.
@@ -131,16 +131,20 @@ mod tests {
 
     #[test]
     fn ascenders_outvote_descenders_on_an_upright_page() {
-        let upright = vote(&lines(false));
+        let upright = vote(&Overview::of(&lines(false)));
         assert!(upright.balance() > 0.3, "{upright:?}");
         assert!(!upright.upside_down());
-        let inverted = vote(&lines(true));
+        let inverted = vote(&Overview::of(&lines(true)));
         assert!(inverted.upside_down(), "{inverted:?}");
     }
 
     #[test]
     fn empty_page_does_not_vote() {
-        let v = vote(&GrayImage::from_pixel(800, 1000, image::Luma([255])));
+        let v = vote(&Overview::of(&GrayImage::from_pixel(
+            800,
+            1000,
+            image::Luma([255]),
+        )));
         assert_eq!(v.balance(), 0.0);
         assert!(!v.upside_down());
     }

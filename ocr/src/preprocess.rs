@@ -3,6 +3,7 @@
 use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
+use crate::deskew::Overview;
 use crate::{blank, border, deskew, despeckle, orientation};
 
 /// A page made ready for OCR, and what was done to it.
@@ -27,7 +28,8 @@ pub struct Preprocessed {
 /// Runs blank detection, orientation, deskew and despeckling on a decoded page scanned at `dpi`.
 pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     let grey = deskew::to_grey(&scan.image);
-    if blank::is_blank(&grey) {
+    let mut overview = Overview::of(&grey);
+    if blank::is_blank(&overview) {
         return Preprocessed {
             image: scan.image,
             grey,
@@ -41,18 +43,20 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     let (mut image, mut grey) = (scan.image, grey);
     // Dark scanner borders are not the document, and they mislead every step
     // after this one: paint them as paper (in the archived image too).
-    if let Some(region) = border::find(&grey) {
+    if let Some(region) = border::find(&overview) {
         border::whiten(&mut image, region);
         grey = deskew::to_grey(&image);
+        overview = Overview::of(&grey);
     }
     // Quarter turns applied clockwise, i.e. how far the page lay turned counter-clockwise.
     let mut quarters = 0u16;
-    let (rows, columns) = deskew::estimate_both(&grey);
+    let (rows, columns) = deskew::estimate_both(&overview);
     let skew = if orientation::sideways(rows.sharpness, columns.sharpness) {
         image = image.rotate90();
         grey = deskew::to_grey(&image);
+        overview = Overview::of(&grey);
         quarters = 1;
-        deskew::estimate(&grey)
+        deskew::estimate(&overview)
     } else {
         rows
     };
@@ -61,8 +65,9 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     if straighten {
         image = deskew::straighten(&image, skew.degrees);
         grey = deskew::to_grey(&image);
+        overview = Overview::of(&grey);
     }
-    if orientation::vote(&grey).upside_down() {
+    if orientation::vote(&overview).upside_down() {
         image = image.rotate180();
         grey = image::imageops::rotate180(&grey);
         quarters += 2;

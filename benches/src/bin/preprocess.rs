@@ -57,10 +57,11 @@ fn main() {
 
     let mut cases = Vec::new();
     let mut steps: Vec<(&str, Vec<f64>)> = [
+        "overview (reduced copy)",
         "blank",
         "skew (rows+columns)",
         "straighten",
-        "orientation",
+        "orientation (up/down)",
         "despeckle",
         "all preprocessing",
     ]
@@ -124,25 +125,29 @@ fn main() {
 
         // Each step on its own, then the whole chain.
         let t = Instant::now();
-        std::hint::black_box(ocr::blank::is_blank(&grey));
+        let overview = ocr::deskew::Overview::of(&grey);
         steps[0].1.push(millis(t));
         let t = Instant::now();
-        let (rows, _) = ocr::deskew::estimate_both(&grey);
+        std::hint::black_box(ocr::blank::is_blank(&overview));
         steps[1].1.push(millis(t));
         let t = Instant::now();
-        let straight = ocr::deskew::straighten(&scan.image, rows.degrees);
+        let (rows, _) = ocr::deskew::estimate_both(&overview);
         steps[2].1.push(millis(t));
-        let straight_grey = straight.to_luma8();
         let t = Instant::now();
-        std::hint::black_box(ocr::orientation::vote(&straight_grey));
+        let straight = ocr::deskew::straighten(&scan.image, rows.degrees);
         steps[3].1.push(millis(t));
+        let straight_grey = straight.to_luma8();
+        let straight_overview = ocr::deskew::Overview::of(&straight_grey);
+        let t = Instant::now();
+        std::hint::black_box(ocr::orientation::vote(&straight_overview));
+        steps[4].1.push(millis(t));
         let mut specked = straight_grey;
         let t = Instant::now();
         ocr::despeckle::despeckle(&mut specked, 300.0);
-        steps[4].1.push(millis(t));
+        steps[5].1.push(millis(t));
         let t = Instant::now();
         let page = ocr::preprocess(scan, 300.0);
-        steps[5].1.push(millis(t));
+        steps[6].1.push(millis(t));
 
         if for_ocr {
             let with = engine.recognize(&page.grey, 300).expect("ocr");
