@@ -166,10 +166,22 @@ pub async fn ingest(job: Job) -> Result<Report> {
     let started = Instant::now();
     let options = job.options.clone();
     let workers = options.workers.max(1);
-    // Load every engine before reading anything: a missing language is fatal, and better said at once.
-    let engines = (0..workers)
-        .map(|_| ocr::Engine::new(&options.lang))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Load every engine before reading anything: a missing language is fatal,
+    // and better said at once. Side by side, as loading takes a core for a
+    // tenth of a second or more per engine.
+    let engines = std::thread::scope(|scope| {
+        let loading: Vec<_> = (0..workers)
+            .map(|_| scope.spawn(|| ocr::Engine::new(&options.lang)))
+            .collect();
+        loading
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     let shared = Arc::new(Shared {
         store: job.store.clone(),
         cpu: Cpu::new(workers),
@@ -584,6 +596,9 @@ fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Resu
         )
     };
     let ocr_seconds = t2.elapsed().as_secs_f64();
+    // The grey copy has served: free it before the encoder allocates, so that
+    // a worker holds two full-size pages at most.
+    drop(page.grey);
     let t3 = Instant::now();
     let image =
         pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
