@@ -75,6 +75,8 @@ pub struct Builder {
     texts: Vec<PageText>,
     /// Hash of everything added, for the document ID PDF/A asks for.
     content: Sha256,
+    /// Bytes of page images added: the PDF's size, near enough, to allocate it once.
+    image_bytes: usize,
 }
 
 impl Builder {
@@ -89,6 +91,7 @@ impl Builder {
             page_ids: Vec::new(),
             texts: Vec::new(),
             content: Sha256::new(),
+            image_bytes: 0,
         }
     }
 
@@ -100,6 +103,7 @@ impl Builder {
             image.height as f32 * points_per_px,
         );
         self.content.update(&image.bytes);
+        self.image_bytes += image.bytes.len();
         for word in words {
             self.content.update(word.text.as_bytes());
         }
@@ -210,7 +214,9 @@ impl Builder {
                 Object::String(id, StringFormat::Hexadecimal),
             ],
         );
-        let mut pdf = Vec::new();
+        // Sized once: grown by doubling, a dossier's PDF passed through a chain
+        // of ever larger buffers, up to twice its size, on every dossier.
+        let mut pdf = Vec::with_capacity(self.image_bytes + self.image_bytes / 8 + 65_536);
         self.doc
             .save_to(&mut pdf)
             .map_err(|e| Error::Pdf(e.into()))?;
