@@ -444,4 +444,23 @@ mod tests {
             assert!(a.abs_diff(*b) <= 1, "{a} vs {b}");
         }
     }
+
+    #[test]
+    fn inside_finds_exactly_the_in_page_run() {
+        for start in [-70_000i64, -1, 0, 1, 65_535, 65_536, 300_000] {
+            for step in [-70_000i64, -65_536, -3, 0, 3, 65_536, 70_000] {
+                for (limit, n) in [(0i64, 10usize), (65_536, 1), (5 * 65_536, 12)] {
+                    let expected: Vec<usize> = (0..n)
+                        .filter(|&x| (0..limit).contains(&(start + x as i64 * step)))
+                        .collect();
+                    let (from, to) = inside(start, step, limit, n);
+                    assert_eq!(
+                        (from..to).collect::<Vec<_>>(),
+                        expected,
+                        "start {start} step {step} limit {limit} n {n}"
+                    );
+                }
+            }
+        }
+    }
 }
