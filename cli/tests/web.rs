@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use testkit::Running;
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_dossier")
 }
@@ -122,8 +124,6 @@ fn archive() -> &'static Path {
     });
     path
 }
-
-use testkit::Running;
 
 struct Server {
     addr: SocketAddr,

@@ -78,7 +78,7 @@ pub fn downscale(grey: &GrayImage, factor: u32) -> GrayImage {
 }
 
 /// The factor that brings the shorter side near 900 pixels, the size the analysis works at.
-pub fn work_factor(grey: &GrayImage) -> u32 {
+fn work_factor(grey: &GrayImage) -> u32 {
     (grey.width().min(grey.height()) / WORK_SIZE).max(1)
 }
 
@@ -128,18 +128,27 @@ pub fn otsu(grey: &GrayImage) -> u8 {
 
 /// Estimates the skew of a page from its overview.
 pub fn estimate(overview: &Overview) -> Skew {
-    estimate_small(&overview.image)
+    estimate_small(&overview.image, ink_threshold(&overview.image))
 }
 
 /// The skew across rows, and across columns (the page turned a quarter): the
 /// second is sharper when the page lies on its side.
 pub fn estimate_both(overview: &Overview) -> (Skew, Skew) {
+    // Turning the page changes no grey level: one threshold serves both.
+    let threshold = ink_threshold(&overview.image);
     let turned = image::imageops::rotate90(&overview.image);
-    (estimate_small(&overview.image), estimate_small(&turned))
+    (
+        estimate_small(&overview.image, threshold),
+        estimate_small(&turned, threshold),
+    )
 }
 
-fn estimate_small(small: &GrayImage) -> Skew {
-    let threshold = otsu(small).min(160);
+/// The grey level at or below which an overview pixel counts as ink for the skew estimate.
+fn ink_threshold(small: &GrayImage) -> u8 {
+    otsu(small).min(160)
+}
+
+fn estimate_small(small: &GrayImage, threshold: u8) -> Skew {
     let (w, h) = (small.width() as i32, small.height() as i32);
     // Scanner borders, punch holes and lid shadows sit at the edges; leave them out.
     let region = crate::border::content_region(small, threshold, 30);
@@ -178,17 +187,17 @@ fn estimate_small(small: &GrayImage) -> Skew {
         bins.iter().map(|&c| f64::from(c) * f64::from(c)).sum()
     };
 
-    let sweep = |score: &mut dyn FnMut(f32, usize) -> f64, from: f32, to: f32, step: f32| {
-        let n = ((to - from) / step).round() as i32;
-        let every = if step >= 0.5 { 4 } else { 1 };
-        (0..=n)
-            .map(|i| {
-                let angle = from + i as f32 * step;
-                (angle, score(angle, every))
-            })
-            .collect::<Vec<_>>()
-    };
-    let coarse = sweep(&mut score, -MAX_DEGREES, MAX_DEGREES, 0.5);
+    let sweep =
+        |score: &mut dyn FnMut(f32, usize) -> f64, from: f32, to: f32, step: f32, every: usize| {
+            let n = ((to - from) / step).round() as i32;
+            (0..=n)
+                .map(|i| {
+                    let angle = from + i as f32 * step;
+                    (angle, score(angle, every))
+                })
+                .collect::<Vec<_>>()
+        };
+    let coarse = sweep(&mut score, -MAX_DEGREES, MAX_DEGREES, 0.5, 4);
     let (mut best, best_coarse) = coarse
         .iter()
         .copied()
@@ -199,7 +208,7 @@ fn estimate_small(small: &GrayImage) -> Skew {
     let mut step = 0.5;
     let mut best_score = 0.0;
     for fine_step in [0.1, 0.02] {
-        let fine = sweep(&mut score, best - step, best + step, fine_step);
+        let fine = sweep(&mut score, best - step, best + step, fine_step, 1);
         let i = fine
             .iter()
             .enumerate()
@@ -284,7 +293,8 @@ fn rotate_raw<const C: usize>(raw: &[u8], w: u32, h: u32, degrees: f32) -> Vec<u
         // test out of the per-pixel loop.
         let (from_x, to_x) = inside(xi0, step_x, limit_x, w as usize);
         let (from_y, to_y) = inside(yi0, step_y, limit_y, w as usize);
-        let (from, to) = (from_x.max(from_y), to_x.min(to_y).max(from_x.max(from_y)));
+        let from = from_x.max(from_y);
+        let to = to_x.min(to_y).max(from);
         for px in row[..from * C].chunks_exact_mut(C) {
             px.copy_from_slice(&paper);
         }

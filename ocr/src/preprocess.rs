@@ -27,8 +27,7 @@ pub struct Preprocessed {
 
 /// Runs blank detection, orientation, deskew and despeckling on a decoded page scanned at `dpi`.
 pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
-    let grey = deskew::to_grey(&scan.image);
-    let mut overview = Overview::of(&grey);
+    let (grey, mut overview) = views(&scan.image);
     if blank::is_blank(&overview) {
         return Preprocessed {
             image: scan.image,
@@ -45,16 +44,14 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     // after this one: paint them as paper (in the archived image too).
     if let Some(region) = border::find(&overview) {
         border::whiten(&mut image, region);
-        grey = deskew::to_grey(&image);
-        overview = Overview::of(&grey);
+        (grey, overview) = views(&image);
     }
     // Quarter turns applied clockwise, i.e. how far the page lay turned counter-clockwise.
     let mut quarters = 0u16;
     let (rows, columns) = deskew::estimate_both(&overview);
     let skew = if orientation::sideways(rows.sharpness, columns.sharpness) {
         image = image.rotate90();
-        grey = deskew::to_grey(&image);
-        overview = Overview::of(&grey);
+        (grey, overview) = views(&image);
         quarters = 1;
         deskew::estimate(&overview)
     } else {
@@ -64,8 +61,7 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     let straighten = skew.degrees.abs() >= 0.05 && skew.confidence > 0.0;
     if straighten {
         image = deskew::straighten(&image, skew.degrees);
-        grey = deskew::to_grey(&image);
-        overview = Overview::of(&grey);
+        (grey, overview) = views(&image);
     }
     if orientation::vote(&overview).upside_down() {
         image = image.rotate180();
@@ -89,4 +85,11 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
         blank: false,
         bilevel: scan.bilevel,
     }
+}
+
+/// The grey copy of a page and its overview: made again each time the page changes.
+fn views(image: &DynamicImage) -> (GrayImage, Overview) {
+    let grey = deskew::to_grey(image);
+    let overview = Overview::of(&grey);
+    (grey, overview)
 }

@@ -1,10 +1,9 @@
 //! Prometheus metrics of the viewer, served on their own address (`serve --metrics ADDR`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
