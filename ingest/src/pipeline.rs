@@ -575,7 +575,7 @@ fn worker(
     }
 }
 
-/// Decode, preprocess, OCR and encode one page.
+/// Decode, preprocess, encode and OCR one page.
 fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Result<Fresh, String> {
     let t0 = Instant::now();
     let scan = ocr::decode_page(&job.source.bytes, job.page_in_file, &options.limits)
@@ -585,7 +585,15 @@ fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Resu
     let t1 = Instant::now();
     let page = ocr::preprocess(scan, dpi);
     let preprocess = t1.elapsed().as_secs_f64();
+    // Encode the archived image first and free it before Tesseract runs:
+    // Tesseract's own copies of the page peak during recognition, and a worker
+    // then holds only the grey page besides them.
     let t2 = Instant::now();
+    let image =
+        pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
+    let encode = t2.elapsed().as_secs_f64();
+    drop(page.image);
+    let t3 = Instant::now();
     let recognition = if page.blank {
         None
     } else {
@@ -595,14 +603,7 @@ fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Resu
                 .map_err(|e| e.to_string())?,
         )
     };
-    let ocr_seconds = t2.elapsed().as_secs_f64();
-    // The grey copy has served: free it before the encoder allocates, so that
-    // a worker holds two full-size pages at most.
-    drop(page.grey);
-    let t3 = Instant::now();
-    let image =
-        pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
-    let encode = t3.elapsed().as_secs_f64();
+    let ocr_seconds = t3.elapsed().as_secs_f64();
     Ok(Fresh {
         image_digest: sha256(&image.bytes),
         timings: [decode, preprocess, ocr_seconds, encode],

@@ -41,20 +41,67 @@ pub struct Overview {
 impl Overview {
     /// The overview of a full-size grey page.
     pub fn of(grey: &GrayImage) -> Overview {
-        let factor = work_factor(grey);
+        let factor = work_factor(grey.width(), grey.height());
         Overview {
             image: downscale(grey, factor),
             factor,
             full: grey.dimensions(),
         }
     }
+
+    /// The overview of a page as scanned, grey or colour. A colour page is
+    /// reduced row by row, with no full-size grey copy: the same result as
+    /// `Overview::of(&to_grey(page))`, without allocating a page's worth of bytes.
+    pub fn of_page(page: &DynamicImage) -> Overview {
+        let (width, height) = (page.width(), page.height());
+        let factor = work_factor(width, height);
+        let image = match page {
+            DynamicImage::ImageLuma8(grey) => return Overview::of(grey),
+            DynamicImage::ImageRgb8(rgb) => {
+                let stride = width as usize * 3;
+                reduce(width, height, factor, |y, sums| {
+                    let row = &rgb.as_raw()[y * stride..][..sums.len() * 3];
+                    for (sum, p) in sums.iter_mut().zip(row.chunks_exact(3)) {
+                        *sum += u32::from(luma(p[0], p[1], p[2]));
+                    }
+                })
+            }
+            other => downscale(&other.to_luma8(), factor),
+        };
+        Overview {
+            image,
+            factor,
+            full: (width, height),
+        }
+    }
+}
+
+/// The factor that brings the shorter side near 900 pixels, the size the analysis works at.
+fn work_factor(width: u32, height: u32) -> u32 {
+    (width.min(height) / WORK_SIZE).max(1)
 }
 
 /// Averages `factor` x `factor` blocks: a fast, alias-free reduction for analysis.
 pub fn downscale(grey: &GrayImage, factor: u32) -> GrayImage {
-    let factor = factor.max(1) as usize;
     let stride = grey.width() as usize;
-    let (w, h) = (stride / factor, grey.height() as usize / factor);
+    reduce(grey.width(), grey.height(), factor, |y, sums| {
+        let row = &grey.as_raw()[y * stride..][..sums.len()];
+        for (sum, &v) in sums.iter_mut().zip(row) {
+            *sum += u32::from(v);
+        }
+    })
+}
+
+/// Block averaging over rows supplied by `add_row(y, sums)`, which adds the
+/// grey values of row `y` into one sum per column.
+fn reduce(
+    width: u32,
+    height: u32,
+    factor: u32,
+    mut add_row: impl FnMut(usize, &mut [u32]),
+) -> GrayImage {
+    let factor = factor.max(1) as usize;
+    let (w, h) = (width as usize / factor, height as usize / factor);
     // Rows are summed column by column first (a loop the compiler vectorises),
     // then each run of `factor` columns; the mean divides by multiplying with
     // a 32-bit reciprocal, as a division per pixel would cost more than the rest.
@@ -62,12 +109,10 @@ pub fn downscale(grey: &GrayImage, factor: u32) -> GrayImage {
     let reciprocal = (1u64 << 32).div_ceil(area);
     let mut out = Vec::with_capacity(w * h);
     let mut column_sums = vec![0u32; w * factor];
-    for rows in grey.as_raw().chunks_exact(stride * factor).take(h) {
+    for y0 in (0..h).map(|r| r * factor) {
         column_sums.fill(0);
-        for row in rows.chunks_exact(stride) {
-            for (sum, &v) in column_sums.iter_mut().zip(&row[..w * factor]) {
-                *sum += u32::from(v);
-            }
+        for y in y0..y0 + factor {
+            add_row(y, &mut column_sums);
         }
         out.extend(column_sums.chunks_exact(factor).map(|block| {
             let sum = u64::from(block.iter().sum::<u32>());
@@ -75,11 +120,6 @@ pub fn downscale(grey: &GrayImage, factor: u32) -> GrayImage {
         }));
     }
     GrayImage::from_raw(w as u32, h as u32, out).expect("buffer sized from its dimensions")
-}
-
-/// The factor that brings the shorter side near 900 pixels, the size the analysis works at.
-fn work_factor(grey: &GrayImage) -> u32 {
-    (grey.width().min(grey.height()) / WORK_SIZE).max(1)
 }
 
 /// Otsu's threshold: the grey level that best splits ink from paper.
@@ -360,23 +400,23 @@ pub fn to_grey(image: &DynamicImage) -> GrayImage {
     match image {
         DynamicImage::ImageLuma8(grey) => grey.clone(),
         DynamicImage::ImageRgb8(rgb) => {
-            // image's own conversion goes through floats per pixel: five times
-            // slower. Same Rec. 709 weights, in 16-bit fixed point (summing to 65536).
+            // image's own conversion goes through floats per pixel: five times slower.
             let grey = rgb
                 .as_raw()
                 .chunks_exact(3)
-                .map(|p| {
-                    let luma = 13933 * u32::from(p[0])
-                        + 46871 * u32::from(p[1])
-                        + 4732 * u32::from(p[2])
-                        + (1 << 15);
-                    (luma >> 16) as u8
-                })
+                .map(|p| luma(p[0], p[1], p[2]))
                 .collect();
             GrayImage::from_raw(rgb.width(), rgb.height(), grey).expect("one byte per pixel")
         }
         other => other.to_luma8(),
     }
+}
+
+/// Rec. 709 luma, as `image` computes it, in 16-bit fixed point (weights summing to 65536).
+#[inline]
+fn luma(r: u8, g: u8, b: u8) -> u8 {
+    let luma = 13933 * u32::from(r) + 46871 * u32::from(g) + 4732 * u32::from(b) + (1 << 15);
+    (luma >> 16) as u8
 }
 
 #[cfg(test)]
@@ -453,6 +493,25 @@ mod tests {
         for (a, b) in ours.as_raw().iter().zip(theirs.as_raw()) {
             assert!(a.abs_diff(*b) <= 1, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn a_colour_overview_equals_the_overview_of_its_grey_copy() {
+        // Odd sizes, so that the reduction drops partial blocks on both sides.
+        let rgb = image::RgbImage::from_fn(2713, 1901, |x, y| {
+            image::Rgb([
+                (x * 7 % 251) as u8,
+                (y * 3 % 256) as u8,
+                ((x ^ y) % 256) as u8,
+            ])
+        });
+        let page = DynamicImage::ImageRgb8(rgb);
+        let direct = Overview::of_page(&page);
+        let via_grey = Overview::of(&to_grey(&page));
+        assert_eq!(direct.factor, 2);
+        assert_eq!(direct.full, via_grey.full);
+        assert_eq!(direct.image.dimensions(), via_grey.image.dimensions());
+        assert!(direct.image.as_raw() == via_grey.image.as_raw());
     }
 
     #[test]

@@ -63,6 +63,13 @@ impl PageImage {
                         .map_err(|e| err(&e))?;
                     (ImageKind::JpegGrey, bytes)
                 }
+                DynamicImage::ImageRgb8(rgb) => {
+                    encoder
+                        .encode(rgb.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+                        .map_err(|e| err(&e))?;
+                    (ImageKind::JpegRgb, bytes)
+                }
+                // Only for callers outside the pipeline, which hands over grey or RGB.
                 other => {
                     let rgb = other.to_rgb8();
                     encoder
