@@ -9,7 +9,9 @@
 //! Both channels are bounded. A dossier's `Start` is queued before any of its
 //! jobs, so the assembler always knows how many pages to wait for.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -35,11 +37,39 @@ struct PageJob {
     cache_key: Digest,
 }
 
-/// A page file read into memory, shared by the jobs of its pages.
+/// A page file, hashed and stored by intake, shared by the jobs of its pages.
 struct SourceFile {
     rel: String,
-    bytes: Vec<u8>,
+    bytes: SourceBytes,
     digest: Digest,
+}
+
+/// Where a worker finds a page file's bytes.
+enum SourceBytes {
+    /// Kept in memory for a multi-page file, whose pages would otherwise each read it all.
+    Held(Vec<u8>),
+    /// A single-page file is read again by the worker that takes its page: a
+    /// queue of scans waiting in memory would cost tens of MB (hundreds for
+    /// big colour TIFFs) for a second read that the page cache answers.
+    OnDisk(PathBuf),
+}
+
+impl SourceFile {
+    /// The file's bytes, checked against the digest intake stored them under.
+    fn bytes(&self) -> Result<Cow<'_, [u8]>, String> {
+        match &self.bytes {
+            SourceBytes::Held(bytes) => Ok(Cow::Borrowed(bytes)),
+            SourceBytes::OnDisk(path) => {
+                let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+                if sha256(&bytes) != self.digest {
+                    return Err("the file changed while the batch was being ingested \
+                                (ingest the batch again once it is complete)"
+                        .into());
+                }
+                Ok(Cow::Owned(bytes))
+            }
+        }
+    }
 }
 
 /// A dossier's pages are about to arrive.
@@ -355,7 +385,7 @@ async fn intake_dossier(
     done: &mpsc::Sender<ToAssembler>,
 ) -> Result<()> {
     let limits = shared.job.options.limits;
-    let mut files: Vec<(Arc<SourceFile>, usize, &'static str)> = Vec::new();
+    let mut files: Vec<(SourceFile, usize, &'static str, &PathBuf)> = Vec::new();
     let mut rejected = Vec::new();
     for PageFile { rel, path } in &dossier.files {
         let started = Instant::now();
@@ -393,15 +423,12 @@ async fn intake_dossier(
             .time(|s| &mut s.intake, started.elapsed().as_secs_f64());
         match counted {
             Ok((pages, mime)) => {
-                files.push((
-                    Arc::new(SourceFile {
-                        rel: rel.clone(),
-                        bytes,
-                        digest,
-                    }),
-                    pages,
-                    mime,
-                ));
+                let file = SourceFile {
+                    rel: rel.clone(),
+                    bytes: SourceBytes::Held(bytes),
+                    digest,
+                };
+                files.push((file, pages, mime, path));
             }
             Err(e) => rejected.push(Rejection {
                 path: format!("{batch_name}/{rel}"),
@@ -430,7 +457,7 @@ async fn intake_dossier(
                 .sources
                 .iter()
                 .zip(&files)
-                .all(|(s, (f, _, _))| s.path == f.rel && s.sha256 == f.digest);
+                .all(|(s, (f, _, _, _))| s.path == f.rel && s.sha256 == f.digest);
         if same_files && manifest.settings == shared.settings {
             info!(dossier = %dossier.id, "unchanged");
             let pages = manifest.pages.len();
@@ -449,8 +476,11 @@ async fn intake_dossier(
     }
 
     let mut sources = Vec::with_capacity(files.len());
-    for (file, pages, mime) in &files {
-        let (object, put) = shared.store.put_hashed(&file.bytes, file.digest).await?;
+    for (file, pages, mime, path) in &mut files {
+        let SourceBytes::Held(bytes) = &file.bytes else {
+            unreachable!("intake holds every file it has read")
+        };
+        let (object, put) = shared.store.put_hashed(bytes, file.digest).await?;
         shared.tally.count(&object, put);
         sources.push(Source {
             path: file.rel.clone(),
@@ -460,8 +490,11 @@ async fn intake_dossier(
             mime: (*mime).to_owned(),
             pages: *pages,
         });
+        if *pages == 1 {
+            file.bytes = SourceBytes::OnDisk(path.to_path_buf());
+        }
     }
-    let expected: usize = files.iter().map(|(_, pages, _)| pages).sum();
+    let expected: usize = files.iter().map(|(_, pages, _, _)| pages).sum();
     shared.job.progress.pages_found(expected as u64);
     let start = Start {
         seq,
@@ -480,7 +513,8 @@ async fn intake_dossier(
         .map_err(|_| closed())?;
 
     let mut number = 0;
-    for (file, pages, _) in files {
+    for (file, pages, _, _) in files {
+        let file = Arc::new(file);
         for page_in_file in 0..pages {
             number += 1;
             let key = cache_key(&shared.settings, &file.digest, page_in_file);
@@ -578,8 +612,10 @@ fn worker(
 /// Decode, preprocess, encode and OCR one page.
 fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Result<Fresh, String> {
     let t0 = Instant::now();
-    let scan = ocr::decode_page(&job.source.bytes, job.page_in_file, &options.limits)
-        .map_err(|e| e.to_string())?;
+    let bytes = job.source.bytes()?;
+    let scan =
+        ocr::decode_page(&bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
+    drop(bytes);
     let decode = t0.elapsed().as_secs_f64();
     let dpi = scan.dpi.unwrap_or(options.default_dpi);
     let t1 = Instant::now();
@@ -989,4 +1025,33 @@ fn pdf_words(recognition: &Recognition) -> Vec<pdf::Word> {
             confidence: w.confidence,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_file_read_again_must_still_be_the_file_intake_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("001.png");
+        std::fs::write(&path, b"the scan as intake read it").unwrap();
+        let file = SourceFile {
+            rel: "INT-1/001.png".into(),
+            bytes: SourceBytes::OnDisk(path.clone()),
+            digest: sha256(b"the scan as intake read it"),
+        };
+        assert_eq!(&*file.bytes().unwrap(), b"the scan as intake read it");
+
+        // Rewritten by a late scanner or a person between intake and OCR.
+        std::fs::write(&path, b"another scan").unwrap();
+        let error = file.bytes().unwrap_err();
+        assert!(
+            error.contains("changed while the batch was being ingested"),
+            "{error}"
+        );
+
+        std::fs::remove_file(&path).unwrap();
+        assert!(file.bytes().unwrap_err().starts_with("cannot read: "));
+    }
 }
