@@ -66,10 +66,13 @@ fn main() -> ExitCode {
 /// Settings the C runtime reads only when the process starts, so when one is
 /// unset this same binary runs again with them set:
 /// - `OMP_THREAD_LIMIT=1`: libtesseract's OpenMP threads fight with the OCR workers.
-/// - `MALLOC_ARENA_MAX=2`: glibc gives each new thread its own heap arena and
-///   keeps what it freed, so peak memory crept up with batch size as the
-///   runtime's short-lived threads came and went (381 MiB at 500 pages against
-///   302 MiB at 20; with two arenas the two stay within a few percent).
+/// - `MALLOC_ARENA_MAX=1`: one heap for all threads. glibc otherwise gives
+///   threads their own arenas, and an arena other than the first grows in
+///   separate 64 MiB heaps: once the OCR workers' pages and Tesseract's copies
+///   outgrew one, a second appeared at some random point of a long batch and
+///   peak memory jumped by 50 MB (sampled maps of a 500-page run). With one
+///   heap, the 500-page run stays within a few MB of where it is at page 20;
+///   the lock the threads now share costs about 2% of throughput.
 /// - `MALLOC_MMAP_THRESHOLD_` (32 MiB, glibc's maximum) and `MALLOC_TRIM_THRESHOLD_`
 ///   (256 MiB): every page passes through several 9 MB buffers, which glibc
 ///   otherwise maps from the kernel and hands back again and again. Kept in the
@@ -78,7 +81,7 @@ fn main() -> ExitCode {
 fn reexec_with_runtime_settings() {
     const SETTINGS: [(&str, &str); 4] = [
         ("OMP_THREAD_LIMIT", "1"),
-        ("MALLOC_ARENA_MAX", "2"),
+        ("MALLOC_ARENA_MAX", "1"),
         ("MALLOC_MMAP_THRESHOLD_", "33554432"),
         ("MALLOC_TRIM_THRESHOLD_", "268435456"),
     ];

@@ -81,8 +81,11 @@ pub struct Options {
     pub limits: ocr::Limits,
     /// Resolution assumed for files that declare none.
     pub default_dpi: f32,
-    /// Dossiers between two index commits.
-    pub commit_every: usize,
+    /// Pages indexed between two index commits (counted in whole dossiers).
+    /// The index is searchable up to the last commit; tantivy's memory while
+    /// it writes a commit grows with what the commit holds, so counting pages
+    /// rather than dossiers keeps that bounded, whatever the dossiers' size.
+    pub commit_pages: usize,
 }
 
 impl Default for Options {
@@ -92,7 +95,7 @@ impl Default for Options {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: ocr::Limits::default(),
             default_dpi: 300.0,
-            commit_every: 20,
+            commit_pages: 20,
         }
     }
 }

@@ -385,7 +385,9 @@ async fn intake_dossier(
     done: &mpsc::Sender<ToAssembler>,
 ) -> Result<()> {
     let limits = shared.job.options.limits;
-    let mut files: Vec<(SourceFile, usize, &'static str, &PathBuf)> = Vec::new();
+    let current = shared.store.manifest(&dossier.id).await?;
+    let mut files: Vec<(SourceFile, usize)> = Vec::new();
+    let mut sources = Vec::new();
     let mut rejected = Vec::new();
     for PageFile { rel, path } in &dossier.files {
         let started = Instant::now();
@@ -423,12 +425,42 @@ async fn intake_dossier(
             .time(|s| &mut s.intake, started.elapsed().as_secs_f64());
         match counted {
             Ok((pages, mime)) => {
+                // Stored at once, so that intake holds one scan at a time,
+                // however many a dossier has. One the dossier's current
+                // manifest names is in the archive already.
+                let known = current.as_ref().and_then(|(_, manifest)| {
+                    manifest
+                        .sources
+                        .iter()
+                        .find(|s| s.path == *rel && s.sha256 == digest)
+                });
+                let source = match known {
+                    Some(source) => source.clone(),
+                    None => {
+                        let (object, put) = shared.store.put_hashed(&bytes, digest).await?;
+                        shared.tally.count(&object, put);
+                        Source {
+                            path: rel.clone(),
+                            key: object.key,
+                            sha256: digest,
+                            bytes: object.bytes,
+                            mime: mime.to_owned(),
+                            pages,
+                        }
+                    }
+                };
+                sources.push(source);
+                let bytes = if pages == 1 {
+                    SourceBytes::OnDisk(path.clone())
+                } else {
+                    SourceBytes::Held(bytes)
+                };
                 let file = SourceFile {
                     rel: rel.clone(),
-                    bytes: SourceBytes::Held(bytes),
+                    bytes,
                     digest,
                 };
-                files.push((file, pages, mime, path));
+                files.push((file, pages));
             }
             Err(e) => rejected.push(Rejection {
                 path: format!("{batch_name}/{rel}"),
@@ -450,14 +482,13 @@ async fn intake_dossier(
     }
 
     // Unchanged since the last run: same files, same settings. Nothing to redo.
-    let current = shared.store.manifest(&dossier.id).await?;
     if let Some((_, manifest)) = &current {
         let same_files = manifest.sources.len() == files.len()
             && manifest
                 .sources
                 .iter()
                 .zip(&files)
-                .all(|(s, (f, _, _, _))| s.path == f.rel && s.sha256 == f.digest);
+                .all(|(s, (f, _))| s.path == f.rel && s.sha256 == f.digest);
         if same_files && manifest.settings == shared.settings {
             info!(dossier = %dossier.id, "unchanged");
             let pages = manifest.pages.len();
@@ -475,26 +506,7 @@ async fn intake_dossier(
         }
     }
 
-    let mut sources = Vec::with_capacity(files.len());
-    for (file, pages, mime, path) in &mut files {
-        let SourceBytes::Held(bytes) = &file.bytes else {
-            unreachable!("intake holds every file it has read")
-        };
-        let (object, put) = shared.store.put_hashed(bytes, file.digest).await?;
-        shared.tally.count(&object, put);
-        sources.push(Source {
-            path: file.rel.clone(),
-            key: object.key,
-            sha256: file.digest,
-            bytes: object.bytes,
-            mime: (*mime).to_owned(),
-            pages: *pages,
-        });
-        if *pages == 1 {
-            file.bytes = SourceBytes::OnDisk(path.to_path_buf());
-        }
-    }
-    let expected: usize = files.iter().map(|(_, pages, _, _)| pages).sum();
+    let expected: usize = files.iter().map(|(_, pages)| pages).sum();
     shared.job.progress.pages_found(expected as u64);
     let start = Start {
         seq,
@@ -513,7 +525,7 @@ async fn intake_dossier(
         .map_err(|_| closed())?;
 
     let mut number = 0;
-    for (file, pages, _, _) in files {
+    for (file, pages) in files {
         let file = Arc::new(file);
         for page_in_file in 0..pages {
             number += 1;
@@ -697,13 +709,14 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
             continue;
         }
         let dossier = open.remove(&seq).expect("checked above");
+        let pages = dossier.start.expected;
         match store_dossier(&shared, dossier, &writer).await {
-            Ok(true) => since_commit += 1,
+            Ok(true) => since_commit += pages,
             Ok(false) => {}
             // Keep draining so that the workers and intake are not left blocked.
             Err(e) => failure = Some(e),
         }
-        if since_commit >= shared.job.options.commit_every {
+        if since_commit >= shared.job.options.commit_pages {
             since_commit = 0;
             let writer = writer.clone();
             shared
