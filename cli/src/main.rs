@@ -71,8 +71,8 @@ fn main() -> ExitCode {
 ///   separate 64 MiB heaps: once the OCR workers' pages and Tesseract's copies
 ///   outgrew one, a second appeared at some random point of a long batch and
 ///   peak memory jumped by 50 MB (sampled maps of a 500-page run). With one
-///   heap, the 500-page run stays within a few MB of where it is at page 20;
-///   the lock the threads now share costs about 2% of throughput.
+///   heap it grew 13 MB after page 20 and then held; the lock the threads now
+///   share did not show on `benches/compare.sh` (315 pages/min, 312 before).
 /// - `MALLOC_MMAP_THRESHOLD_` (32 MiB, glibc's maximum) and `MALLOC_TRIM_THRESHOLD_`
 ///   (256 MiB): every page passes through several 9 MB buffers, which glibc
 ///   otherwise maps from the kernel and hands back again and again. Kept in the
