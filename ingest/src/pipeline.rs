@@ -435,7 +435,10 @@ async fn intake_dossier(
                         .find(|s| s.path == *rel && s.sha256 == digest)
                 });
                 let source = match known {
-                    Some(source) => source.clone(),
+                    Some(source) => {
+                        shared.tally.existing.fetch_add(1, Ordering::Relaxed);
+                        source.clone()
+                    }
                     None => {
                         let (object, put) = shared.store.put_hashed(&bytes, digest).await?;
                         shared.tally.count(&object, put);

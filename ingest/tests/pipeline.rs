@@ -232,6 +232,15 @@ async fn a_page_added_to_a_dossier_is_the_only_page_read_again() {
     );
     let after = manifest(&archive, "INT-2026-00002").await;
     assert_eq!(after.pages.len(), before.pages.len() + 1);
+    // The files the last manifest named are counted as in the archive, not stored again.
+    let named = |m: &Manifest| -> Vec<(String, String)> {
+        m.sources
+            .iter()
+            .map(|s| (s.path.clone(), s.key.clone()))
+            .collect()
+    };
+    assert_eq!(named(&after)[..before.sources.len()], named(&before)[..]);
+    assert!(again.objects.existing >= before.sources.len());
     assert_eq!(
         after.pages.last().unwrap().source.path,
         "INT-2026-00002/009.png"
