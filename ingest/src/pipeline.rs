@@ -388,6 +388,8 @@ async fn intake_dossier(
     let current = shared.store.manifest(&dossier.id).await?;
     let mut files: Vec<(SourceFile, usize)> = Vec::new();
     let mut sources = Vec::new();
+    // Files the current manifest names, not offered to the store again.
+    let mut already_stored = 0;
     let mut rejected = Vec::new();
     for PageFile { rel, path } in &dossier.files {
         let started = Instant::now();
@@ -436,7 +438,7 @@ async fn intake_dossier(
                 });
                 let source = match known {
                     Some(source) => {
-                        shared.tally.existing.fetch_add(1, Ordering::Relaxed);
+                        already_stored += 1;
                         source.clone()
                     }
                     None => {
@@ -509,6 +511,11 @@ async fn intake_dossier(
         }
     }
 
+    // Counted only for a dossier stored again: an unchanged one reports no objects.
+    shared
+        .tally
+        .existing
+        .fetch_add(already_stored, Ordering::Relaxed);
     let expected: usize = files.iter().map(|(_, pages)| pages).sum();
     shared.job.progress.pages_found(expected as u64);
     let start = Start {

@@ -53,21 +53,20 @@ impl Overview {
     /// reduced row by row, with no full-size grey copy: the same result as
     /// `Overview::of(&to_grey(page))`, without allocating a page's worth of bytes.
     pub fn of_page(page: &DynamicImage) -> Overview {
-        let (width, height) = (page.width(), page.height());
-        let factor = work_factor(width, height);
-        let image = match page {
+        let rgb = match page {
             DynamicImage::ImageLuma8(grey) => return Overview::of(grey),
-            DynamicImage::ImageRgb8(rgb) => {
-                let stride = width as usize * 3;
-                reduce(width, height, factor, |y, sums| {
-                    let row = &rgb.as_raw()[y * stride..][..sums.len() * 3];
-                    for (sum, p) in sums.iter_mut().zip(row.chunks_exact(3)) {
-                        *sum += u32::from(luma(p[0], p[1], p[2]));
-                    }
-                })
-            }
-            other => downscale(&other.to_luma8(), factor),
+            DynamicImage::ImageRgb8(rgb) => rgb,
+            other => return Overview::of(&to_grey(other)),
         };
+        let (width, height) = rgb.dimensions();
+        let factor = work_factor(width, height);
+        let stride = width as usize * 3;
+        let image = reduce(width, height, factor, |y, sums| {
+            let row = &rgb.as_raw()[y * stride..][..sums.len() * 3];
+            for (sum, p) in sums.iter_mut().zip(row.chunks_exact(3)) {
+                *sum += u32::from(luma(p[0], p[1], p[2]));
+            }
+        });
         Overview {
             image,
             factor,

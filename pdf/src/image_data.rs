@@ -4,6 +4,8 @@
 //! become 1-bit PNG, whose zlib stream is exactly what a PDF FlateDecode image
 //! with the PNG predictor expects, so the PDF embeds it without re-encoding.
 
+use std::borrow::Cow;
+
 use image::DynamicImage;
 use lopdf::{Stream, dictionary};
 
@@ -63,15 +65,12 @@ impl PageImage {
                         .map_err(|e| err(&e))?;
                     (ImageKind::JpegGrey, bytes)
                 }
-                DynamicImage::ImageRgb8(rgb) => {
-                    encoder
-                        .encode(rgb.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
-                        .map_err(|e| err(&e))?;
-                    (ImageKind::JpegRgb, bytes)
-                }
-                // Only for callers outside the pipeline, which hands over grey or RGB.
-                other => {
-                    let rgb = other.to_rgb8();
+                colour => {
+                    // The pipeline hands over grey or RGB; other callers' images are converted.
+                    let rgb = match colour {
+                        DynamicImage::ImageRgb8(rgb) => Cow::Borrowed(rgb),
+                        other => Cow::Owned(other.to_rgb8()),
+                    };
                     encoder
                         .encode(rgb.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
                         .map_err(|e| err(&e))?;
