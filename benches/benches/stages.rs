@@ -1,6 +1,7 @@
 //! Per-stage timings on a 300-dpi A4 sample page: decode, skew, straighten,
 //! despeckle, blank detection, OCR, page encoding, PDF assembly, hashing.
 
+use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -53,13 +54,17 @@ fn stages(c: &mut Criterion) {
     let page = ocr::preprocess(scan.clone(), 300.0);
     let mut engine = ocr::Engine::new("fra+eng").expect("fra+eng models installed");
     group.bench_function("ocr_fra_eng", |b| {
-        b.iter(|| engine.recognize(black_box(&page.grey), 300).unwrap())
+        b.iter(|| {
+            engine
+                .recognize(Cow::Borrowed(black_box(&page.grey)), 300)
+                .unwrap()
+        })
     });
     group.bench_function("encode_jpeg", |b| {
         b.iter(|| pdf::PageImage::encode(black_box(&page.image), false, 300.0))
     });
     let image = pdf::PageImage::encode(&page.image, false, 300.0).unwrap();
-    let recognition = engine.recognize(&page.grey, 300).unwrap();
+    let recognition = engine.recognize(Cow::Borrowed(&page.grey), 300).unwrap();
     let words: Vec<pdf::Word> = recognition
         .words
         .iter()

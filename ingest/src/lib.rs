@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod cpu;
+mod gate;
 pub mod natural;
 mod pipeline;
 

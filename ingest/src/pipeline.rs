@@ -25,6 +25,7 @@ use tracing::{info, info_span, warn};
 
 use crate::batch::{self, PageFile};
 use crate::cpu::Cpu;
+use crate::gate::Gate;
 use crate::{Error, Job, ObjectCounts, Options, Outcome, Report, Result};
 
 /// A page for the OCR workers.
@@ -227,17 +228,22 @@ pub async fn ingest(job: Job) -> Result<Report> {
     let (job_tx, job_rx) = mpsc::channel::<PageJob>(workers * 2);
     let (done_tx, done_rx) = mpsc::channel::<ToAssembler>(workers * 4);
     let job_rx = Arc::new(Mutex::new(job_rx));
+    // Half the workers at most hold full-size page images at once (see
+    // `read_page`): the other half are in Tesseract, which takes about twice
+    // as long, so no worker waits for long.
+    let pixels = Arc::new(Gate::new(workers.div_ceil(2)));
     let mut threads = Vec::new();
     for (n, engine) in engines.into_iter().enumerate() {
-        let (rx, tx, options, progress) = (
+        let (rx, tx, options, progress, pixels) = (
             job_rx.clone(),
             done_tx.clone(),
             options.clone(),
             shared.job.progress.clone(),
+            pixels.clone(),
         );
         let spawned = std::thread::Builder::new()
             .name(format!("ocr-{n}"))
-            .spawn(move || worker(engine, &rx, &tx, &options, progress.as_ref()));
+            .spawn(move || worker(engine, &rx, &tx, &pixels, &options, progress.as_ref()));
         threads.push(
             spawned.map_err(|e| Error::Pipeline(format!("cannot start an OCR worker: {e}")))?,
         );
@@ -580,6 +586,7 @@ fn worker(
     mut engine: ocr::Engine,
     jobs: &Mutex<mpsc::Receiver<PageJob>>,
     done: &mpsc::Sender<ToAssembler>,
+    pixels: &Gate,
     options: &Options,
     progress: &dyn crate::Progress,
 ) {
@@ -592,7 +599,7 @@ fn worker(
         let Some(job) = job else { return };
         let path = job.source.rel.clone();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            read_page(&mut engine, &job, options)
+            read_page(&mut engine, &job, pixels, options)
         }));
         let output = match result {
             Ok(Ok(fresh)) => Ok(PageOutput::Fresh(Box::new(fresh))),
@@ -632,7 +639,15 @@ fn worker(
 }
 
 /// Decode, preprocess, encode and OCR one page.
-fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Result<Fresh, String> {
+fn read_page(
+    engine: &mut ocr::Engine,
+    job: &PageJob,
+    pixels: &Gate,
+    options: &Options,
+) -> Result<Fresh, String> {
+    // Decoding and straightening hold two full-size copies of the page: the
+    // gate keeps such peaks from coinciding in every worker at once.
+    let gate = pixels.enter();
     let t0 = Instant::now();
     let bytes = job.source.bytes()?;
     let scan =
@@ -643,23 +658,25 @@ fn read_page(engine: &mut ocr::Engine, job: &PageJob, options: &Options) -> Resu
     let t1 = Instant::now();
     let page = ocr::preprocess(scan, dpi);
     let preprocess = t1.elapsed().as_secs_f64();
-    // Encode the archived image first and free it before Tesseract runs:
-    // Tesseract's own copies of the page peak during recognition, and a worker
-    // then holds only the grey page besides them.
+    // Encode the archived image first and free it before Tesseract runs, so
+    // that during recognition a worker holds no page but Tesseract's copy.
     let t2 = Instant::now();
     let image =
         pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
     let encode = t2.elapsed().as_secs_f64();
     drop(page.image);
     let t3 = Instant::now();
+    // Tesseract holds three copies of the page for a moment while taking it:
+    // that is done inside the gate too, recognition (the long part) outside.
     let recognition = if page.blank {
+        drop(gate);
         None
     } else {
-        Some(
-            engine
-                .recognize(&page.grey, dpi.round() as u32)
-                .map_err(|e| e.to_string())?,
-        )
+        engine
+            .load(Cow::Owned(page.grey), dpi.round() as u32)
+            .map_err(|e| e.to_string())?;
+        drop(gate);
+        Some(engine.read().map_err(|e| e.to_string())?)
     };
     let ocr_seconds = t3.elapsed().as_secs_f64();
     Ok(Fresh {

@@ -5,6 +5,8 @@
 //! `Sync`: each worker owns one. Words come from Tesseract's TSV output, which
 //! carries each word's box and confidence.
 
+use std::borrow::Cow;
+
 use image::GrayImage;
 use serde::{Deserialize, Serialize};
 use tesseract::Tesseract;
@@ -69,8 +71,17 @@ impl Engine {
             .map_err(|e| Error::Tesseract(format!("setting debug_file: {e}")))
     }
 
-    /// Reads a grey page scanned at `dpi`.
-    pub fn recognize(&mut self, grey: &GrayImage, dpi: u32) -> Result<Recognition> {
+    /// Reads a grey page scanned at `dpi`: [`Engine::load`], then [`Engine::read`].
+    pub fn recognize(&mut self, grey: Cow<'_, GrayImage>, dpi: u32) -> Result<Recognition> {
+        self.load(grey, dpi)?;
+        self.read()
+    }
+
+    /// Gives Tesseract a grey page scanned at `dpi`. While it copies the page
+    /// it holds two copies besides the caller's; an owned page is freed as
+    /// soon as Tesseract has its own, so that a worker does not carry both
+    /// through recognition, its longest step.
+    pub fn load(&mut self, grey: Cow<'_, GrayImage>, dpi: u32) -> Result<()> {
         let tess = match self.tess.take() {
             Some(tess) => tess,
             None => Self::init(&self.lang)?,
@@ -78,14 +89,32 @@ impl Engine {
         let (w, h) = grey.dimensions();
         let as_i32 =
             |v: u32| i32::try_from(v).map_err(|_| Error::Tesseract("page too large".into()));
-        let mut tess = tess
+        let tess = tess
             .set_frame(grey.as_raw(), as_i32(w)?, as_i32(h)?, 1, as_i32(w)?)
             .map_err(|e| Error::Tesseract(e.to_string()))?
-            .set_source_resolution(dpi as i32)
+            .set_source_resolution(dpi as i32);
+        self.tess = Some(tess);
+        Ok(())
+    }
+
+    /// Reads the page given to [`Engine::load`] (nothing, if none was).
+    pub fn read(&mut self) -> Result<Recognition> {
+        let tess = match self.tess.take() {
+            Some(tess) => tess,
+            None => Self::init(&self.lang)?,
+        };
+        let mut tess = tess
             .recognize()
             .map_err(|e| Error::Tesseract(e.to_string()))?;
         let tsv = tess
             .get_tsv_text(0)
+            .map_err(|e| Error::Tesseract(e.to_string()))?;
+        // Tesseract keeps the page, its thresholded copies and every word's
+        // blobs until the next image is set: tens of MB a worker would carry
+        // through its next page's decoding and straightening. Setting a blank
+        // 1x1 image frees them now.
+        let tess = tess
+            .set_frame(&[255], 1, 1, 1, 1)
             .map_err(|e| Error::Tesseract(e.to_string()))?;
         self.tess = Some(tess);
         Ok(parse_tsv(&tsv))

@@ -6,6 +6,7 @@
 //! preprocessing, `ocrmypdf --deskew --rotate-pages` on the same pages, and the
 //! milliseconds of each step per 300-dpi A4 page.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -150,8 +151,10 @@ fn main() {
         steps[6].1.push(millis(t));
 
         if for_ocr {
-            let with = engine.recognize(&page.grey, 300).expect("ocr");
-            let without = engine.recognize(&grey, 300).expect("ocr");
+            let with = engine
+                .recognize(Cow::Borrowed(&page.grey), 300)
+                .expect("ocr");
+            let without = engine.recognize(Cow::Borrowed(&grey), 300).expect("ocr");
             cer_with.push(cer::cer(&truth, &with.text));
             cer_without.push(cer::cer(&truth, &without.text));
             let path = work.path().join(format!("page-{i:03}.png"));
