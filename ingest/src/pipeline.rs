@@ -34,7 +34,6 @@ struct PageJob {
     number: usize,
     source: Arc<SourceFile>,
     page_in_file: usize,
-    pages_in_file: usize,
     cache_key: Digest,
 }
 
@@ -43,6 +42,8 @@ struct SourceFile {
     rel: String,
     bytes: SourceBytes,
     digest: Digest,
+    /// Pages in the file, each one job.
+    pages: usize,
 }
 
 /// Where a worker finds a page file's bytes.
@@ -392,7 +393,7 @@ async fn intake_dossier(
 ) -> Result<()> {
     let limits = shared.job.options.limits;
     let current = shared.store.manifest(&dossier.id).await?;
-    let mut files: Vec<(SourceFile, usize)> = Vec::new();
+    let mut files: Vec<SourceFile> = Vec::new();
     let mut sources = Vec::new();
     // Files the current manifest names, not offered to the store again.
     let mut already_stored = 0;
@@ -466,12 +467,12 @@ async fn intake_dossier(
                 } else {
                     SourceBytes::Held(bytes)
                 };
-                let file = SourceFile {
+                files.push(SourceFile {
                     rel: rel.clone(),
                     bytes,
                     digest,
-                };
-                files.push((file, pages));
+                    pages,
+                });
             }
             Err(e) => rejected.push(Rejection {
                 path: format!("{batch_name}/{rel}"),
@@ -499,7 +500,7 @@ async fn intake_dossier(
                 .sources
                 .iter()
                 .zip(&files)
-                .all(|(s, (f, _))| s.path == f.rel && s.sha256 == f.digest);
+                .all(|(s, f)| s.path == f.rel && s.sha256 == f.digest);
         if same_files && manifest.settings == shared.settings {
             info!(dossier = %dossier.id, "unchanged");
             let pages = manifest.pages.len();
@@ -522,7 +523,7 @@ async fn intake_dossier(
         .tally
         .existing
         .fetch_add(already_stored, Ordering::Relaxed);
-    let expected: usize = files.iter().map(|(_, pages)| pages).sum();
+    let expected: usize = files.iter().map(|f| f.pages).sum();
     shared.job.progress.pages_found(expected as u64);
     let start = Start {
         seq,
@@ -541,9 +542,9 @@ async fn intake_dossier(
         .map_err(|_| closed())?;
 
     let mut number = 0;
-    for (file, pages) in files {
+    for file in files {
         let file = Arc::new(file);
-        for page_in_file in 0..pages {
+        for page_in_file in 0..file.pages {
             number += 1;
             let key = cache_key(&shared.settings, &file.digest, page_in_file);
             if let Some(page) = reuse(shared, &key).await {
@@ -564,7 +565,6 @@ async fn intake_dossier(
                 number,
                 source: file.clone(),
                 page_in_file,
-                pages_in_file: pages,
                 cache_key: key,
             };
             jobs.send(job)
@@ -614,7 +614,7 @@ fn worker(
             }
         };
         let output = output.map_err(|error| {
-            let page = if job.pages_in_file > 1 {
+            let page = if job.source.pages > 1 {
                 format!(" (page {})", job.page_in_file + 1)
             } else {
                 String::new()
@@ -1080,6 +1080,7 @@ mod tests {
             rel: "INT-1/001.png".into(),
             bytes: SourceBytes::OnDisk(path.clone()),
             digest: sha256(b"the scan as intake read it"),
+            pages: 1,
         };
         assert_eq!(&*file.bytes().unwrap(), b"the scan as intake read it");
 

@@ -71,6 +71,15 @@ impl Engine {
             .map_err(|e| Error::Tesseract(format!("setting debug_file: {e}")))
     }
 
+    /// The handle, taken for a builder call; rebuilt if the last call failed
+    /// and so never gave it back.
+    fn take(&mut self) -> Result<Tesseract> {
+        match self.tess.take() {
+            Some(tess) => Ok(tess),
+            None => Self::init(&self.lang),
+        }
+    }
+
     /// Reads a grey page scanned at `dpi`: [`Engine::load`], then [`Engine::read`].
     pub fn recognize(&mut self, grey: Cow<'_, GrayImage>, dpi: u32) -> Result<Recognition> {
         self.load(grey, dpi)?;
@@ -82,10 +91,7 @@ impl Engine {
     /// soon as Tesseract has its own, so that a worker does not carry both
     /// through recognition, its longest step.
     pub fn load(&mut self, grey: Cow<'_, GrayImage>, dpi: u32) -> Result<()> {
-        let tess = match self.tess.take() {
-            Some(tess) => tess,
-            None => Self::init(&self.lang)?,
-        };
+        let tess = self.take()?;
         let (w, h) = grey.dimensions();
         let as_i32 =
             |v: u32| i32::try_from(v).map_err(|_| Error::Tesseract("page too large".into()));
@@ -99,11 +105,8 @@ impl Engine {
 
     /// Reads the page given to [`Engine::load`] (nothing, if none was).
     pub fn read(&mut self) -> Result<Recognition> {
-        let tess = match self.tess.take() {
-            Some(tess) => tess,
-            None => Self::init(&self.lang)?,
-        };
-        let mut tess = tess
+        let mut tess = self
+            .take()?
             .recognize()
             .map_err(|e| Error::Tesseract(e.to_string()))?;
         let tsv = tess
