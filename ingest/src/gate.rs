@@ -1,10 +1,12 @@
-//! A counting gate for OCR worker threads: at most `n` of them inside a step at once.
+//! A counting gate for the steps that hold whole pages or scans: at most `n` inside at once.
 //!
-//! Workers are plain threads, so this blocks rather than awaits. It bounds
-//! memory, not CPU: a worker decoding and straightening a page holds two
-//! full-size copies of it, and the gate keeps those peaks from piling up.
+//! Workers are plain threads, so entering blocks; async intake waits for its
+//! place on the blocking pool. It bounds memory, not CPU: a worker decoding
+//! and straightening a page holds two full-size copies of it, intake holds a
+//! whole scan while it hashes and stores it, and the gate keeps those peaks
+//! from piling up.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 #[derive(Debug)]
 pub struct Gate {
@@ -14,7 +16,7 @@ pub struct Gate {
 
 /// Inside the gate until dropped.
 #[must_use = "the gate is left when this is dropped"]
-pub struct Pass<'a>(&'a Gate);
+pub struct Pass(Arc<Gate>);
 
 impl Gate {
     pub fn new(n: usize) -> Gate {
@@ -25,13 +27,23 @@ impl Gate {
     }
 
     /// Waits for a place and takes it.
-    pub fn enter(&self) -> Pass<'_> {
+    pub fn enter(self: &Arc<Self>) -> Pass {
         let mut free = self.lock();
         while *free == 0 {
             free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
         }
         *free -= 1;
-        Pass(self)
+        Pass(self.clone())
+    }
+
+    /// [`Gate::enter`] for async code: the wait blocks a thread of the
+    /// blocking pool, not the runtime.
+    pub async fn entered(self: &Arc<Self>) -> Pass {
+        let gate = self.clone();
+        match tokio::task::spawn_blocking(move || gate.enter()).await {
+            Ok(pass) => pass,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     // The count stays right even if a holder panicked: it is only ever
@@ -41,7 +53,7 @@ impl Gate {
     }
 }
 
-impl Drop for Pass<'_> {
+impl Drop for Pass {
     fn drop(&mut self) {
         *self.0.lock() += 1;
         self.0.freed.notify_one();
@@ -55,7 +67,7 @@ mod tests {
 
     #[test]
     fn no_more_than_n_threads_are_inside_at_once() {
-        let gate = Gate::new(2);
+        let gate = Arc::new(Gate::new(2));
         let (inside, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
         std::thread::scope(|scope| {
             for _ in 0..6 {
@@ -76,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_full_gate_lets_the_next_one_in_when_a_place_is_given_back() {
-        let gate = Gate::new(1);
+        let gate = Arc::new(Gate::new(1));
         let entered = AtomicUsize::new(0);
         let first = gate.enter();
         std::thread::scope(|scope| {
@@ -89,5 +101,25 @@ mod tests {
             drop(first);
         });
         assert_eq!(entered.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn async_callers_wait_for_a_place_like_threads() {
+        let gate = Arc::new(Gate::new(1));
+        let first = gate.enter();
+        let waiting = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.entered().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "the gate was full");
+        drop(first);
+        let pass = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+            .await
+            .expect("let in once the place was given back")
+            .unwrap();
+        assert_eq!(*gate.lock(), 0);
+        drop(pass);
+        assert_eq!(*gate.lock(), 1, "every place is given back");
     }
 }

@@ -19,7 +19,7 @@ use std::time::Instant;
 use ocr::Recognition;
 use serde_json::{Map, Value};
 use store::manifest::{self, Manifest, ObjectRef, PageSource, Rejection, Settings, Source};
-use store::{Digest, Event, Put, Store, sha256};
+use store::{Bytes, Digest, Event, Put, Store, sha256};
 use tokio::sync::mpsc;
 use tracing::{info, info_span, warn};
 
@@ -49,7 +49,7 @@ struct SourceFile {
 /// Where a worker finds a page file's bytes.
 enum SourceBytes {
     /// Kept in memory for a multi-page file, whose pages would otherwise each read it all.
-    Held(Vec<u8>),
+    Held(Bytes),
     /// A single-page file is read again by the worker that takes its page: a
     /// queue of scans waiting in memory would cost tens of MB (hundreds for
     /// big colour TIFFs) for a second read that the page cache answers.
@@ -164,6 +164,9 @@ struct Outcomes {
 struct Shared {
     store: Store,
     cpu: Cpu,
+    /// Held by the steps that hold a whole page or scan (see `read_page` and
+    /// `intake_dossier`), so that their peaks do not coincide.
+    pixels: Arc<Gate>,
     settings: Settings,
     tally: Tally,
     outcomes: Mutex<Outcomes>,
@@ -182,11 +185,11 @@ impl Shared {
 
     async fn put(&self, bytes: Vec<u8>) -> Result<ObjectRef> {
         let (digest, bytes) = self.cpu.run(move || (sha256(&bytes), bytes)).await;
-        self.put_hashed(&bytes, digest).await
+        self.put_hashed(bytes, digest).await
     }
 
     /// Stores bytes already hashed where they were made.
-    async fn put_hashed(&self, bytes: &[u8], digest: Digest) -> Result<ObjectRef> {
+    async fn put_hashed(&self, bytes: impl Into<Bytes>, digest: Digest) -> Result<ObjectRef> {
         let (object, put) = self.store.put_hashed(bytes, digest).await?;
         self.tally.count(&object, put);
         Ok(object)
@@ -217,6 +220,10 @@ pub async fn ingest(job: Job) -> Result<Report> {
     let shared = Arc::new(Shared {
         store: job.store.clone(),
         cpu: Cpu::new(workers),
+        // Half the workers at most hold full-size page images at once (see
+        // `read_page`): the other half are in Tesseract, which takes about
+        // twice as long, so no worker waits for long.
+        pixels: Arc::new(Gate::new(workers.div_ceil(2))),
         settings: Settings {
             lang: options.lang.clone(),
             pipeline: crate::PIPELINE.into(),
@@ -229,10 +236,6 @@ pub async fn ingest(job: Job) -> Result<Report> {
     let (job_tx, job_rx) = mpsc::channel::<PageJob>(workers * 2);
     let (done_tx, done_rx) = mpsc::channel::<ToAssembler>(workers * 4);
     let job_rx = Arc::new(Mutex::new(job_rx));
-    // Half the workers at most hold full-size page images at once (see
-    // `read_page`): the other half are in Tesseract, which takes about twice
-    // as long, so no worker waits for long.
-    let pixels = Arc::new(Gate::new(workers.div_ceil(2)));
     let mut threads = Vec::new();
     for (n, engine) in engines.into_iter().enumerate() {
         let (rx, tx, options, progress, pixels) = (
@@ -240,7 +243,7 @@ pub async fn ingest(job: Job) -> Result<Report> {
             done_tx.clone(),
             options.clone(),
             shared.job.progress.clone(),
-            pixels.clone(),
+            shared.pixels.clone(),
         );
         let spawned = std::thread::Builder::new()
             .name(format!("ocr-{n}"))
@@ -399,9 +402,15 @@ async fn intake_dossier(
     let mut already_stored = 0;
     let mut rejected = Vec::new();
     for PageFile { rel, path } in &dossier.files {
+        // A scan is several MB (tens for colour TIFFs), held from reading to
+        // storing: taken through the workers' gate, so that it never comes on
+        // top of their own peaks. That kept the peak of a long batch from
+        // outgrowing a short one's (about 7 MB, measured with heaptrack).
+        let _pass = shared.pixels.entered().await;
         let started = Instant::now();
         let bytes = match tokio::fs::read(path).await {
-            Ok(bytes) => bytes,
+            // Shared, so that storing it does not copy it.
+            Ok(bytes) => Bytes::from(bytes),
             Err(e) => {
                 rejected.push(Rejection {
                     path: format!("{batch_name}/{rel}"),
@@ -449,7 +458,7 @@ async fn intake_dossier(
                         source.clone()
                     }
                     None => {
-                        let (object, put) = shared.store.put_hashed(&bytes, digest).await?;
+                        let (object, put) = shared.store.put_hashed(bytes.clone(), digest).await?;
                         shared.tally.count(&object, put);
                         Source {
                             path: rel.clone(),
@@ -586,7 +595,7 @@ fn worker(
     mut engine: ocr::Engine,
     jobs: &Mutex<mpsc::Receiver<PageJob>>,
     done: &mpsc::Sender<ToAssembler>,
-    pixels: &Gate,
+    pixels: &Arc<Gate>,
     options: &Options,
     progress: &dyn crate::Progress,
 ) {
@@ -642,7 +651,7 @@ fn worker(
 fn read_page(
     engine: &mut ocr::Engine,
     job: &PageJob,
-    pixels: &Gate,
+    pixels: &Arc<Gate>,
     options: &Options,
 ) -> Result<Fresh, String> {
     // Decoding and straightening hold two full-size copies of the page: the
@@ -813,7 +822,10 @@ async fn store_dossier(
                 }
                 shared.tally.read.fetch_add(1, Ordering::Relaxed);
                 // Hashed by the worker: no copy of the image, no second pass here.
-                let image_ref = shared.put_hashed(&image.bytes, image_digest).await?;
+                // A copy: the PDF below is built from the same image.
+                let image_ref = shared
+                    .put_hashed(Bytes::copy_from_slice(&image.bytes), image_digest)
+                    .await?;
                 let words_ref = match &recognition {
                     Some(r) => Some(
                         shared

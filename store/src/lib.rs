@@ -20,6 +20,7 @@ pub use backend::{
     local::Local,
     s3::{Retention, S3, S3Options},
 };
+pub use bytes::Bytes;
 pub use digest::{Digest, sha256};
 pub use error::{Error, Result};
 pub use ledger::{Event, Record};

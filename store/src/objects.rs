@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::backend::{Backend, Put, local::Local};
 use crate::ledger::{Event, Record};
 use crate::manifest::{Manifest, ObjectRef};
-use crate::{Digest, Error, Result, sha256};
+use crate::{Bytes, Digest, Error, Result, sha256};
 
 /// The archive's objects and refs. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -36,22 +36,30 @@ impl Store {
     }
 
     /// Stores bytes whose digest the caller already computed (off the async threads).
-    pub async fn put_hashed(&self, bytes: &[u8], digest: Digest) -> Result<(ObjectRef, Put)> {
+    pub async fn put_hashed(
+        &self,
+        bytes: impl Into<Bytes>,
+        digest: Digest,
+    ) -> Result<(ObjectRef, Put)> {
+        let bytes = bytes.into();
         let key = digest.key();
+        let len = bytes.len() as u64;
         let put = self.backend.put(&key, bytes, &digest).await?;
         Ok((
             ObjectRef {
                 key,
                 sha256: digest,
-                bytes: bytes.len() as u64,
+                bytes: len,
             },
             put,
         ))
     }
 
     /// Hashes and stores bytes; a no-op if they are already there.
-    pub async fn put(&self, bytes: &[u8]) -> Result<(ObjectRef, Put)> {
-        self.put_hashed(bytes, sha256(bytes)).await
+    pub async fn put(&self, bytes: impl Into<Bytes>) -> Result<(ObjectRef, Put)> {
+        let bytes = bytes.into();
+        let digest = sha256(&bytes);
+        self.put_hashed(bytes, digest).await
     }
 
     pub async fn put_json<T: Serialize>(&self, value: &T) -> Result<(ObjectRef, Put)> {
@@ -59,7 +67,7 @@ impl Store {
             what: "record".into(),
             reason: e.to_string(),
         })?;
-        self.put(&bytes).await
+        self.put(bytes).await
     }
 
     /// The object's bytes, re-hashed: a mismatch is an error, never served.
@@ -240,7 +248,10 @@ mod tests {
     async fn corrupt_object_is_never_served() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::local(dir.path());
-        let (object, put) = store.put(b"original scan").await.unwrap();
+        let (object, put) = store
+            .put(Bytes::from_static(b"original scan"))
+            .await
+            .unwrap();
         assert_eq!(put, Put::Stored);
         std::fs::write(
             dir.path().join("objects").join(&object.key),

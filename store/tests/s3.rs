@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dossier_store::{Backend, Put, S3, S3Options, Store, sha256};
+use dossier_store::{Backend, Bytes, Put, S3, S3Options, Store, sha256};
 use testkit::{Endpoint, Fault, FaultProxy, S3Server, content};
 
 fn backend(endpoint: &Endpoint, bucket: &str, tune: impl FnOnce(&mut S3Options)) -> S3 {
@@ -26,11 +26,15 @@ async fn objects_and_refs_round_trip() {
     assert_eq!(s3.head(&digest.key()).await.unwrap(), None);
     assert_eq!(s3.get(&digest.key()).await.unwrap(), None);
     assert_eq!(
-        s3.put(&digest.key(), &bytes, &digest).await.unwrap(),
+        s3.put(&digest.key(), Bytes::copy_from_slice(&bytes), &digest)
+            .await
+            .unwrap(),
         Put::Stored
     );
     assert_eq!(
-        s3.put(&digest.key(), &bytes, &digest).await.unwrap(),
+        s3.put(&digest.key(), Bytes::copy_from_slice(&bytes), &digest)
+            .await
+            .unwrap(),
         Put::Existed
     );
     assert_eq!(s3.head(&digest.key()).await.unwrap(), Some(70_000));
@@ -55,7 +59,11 @@ async fn objects_and_refs_round_trip() {
 
     s3.delete(&digest.key()).await.unwrap();
     assert_eq!(s3.head(&digest.key()).await.unwrap(), None);
-    assert!(s3.put("../escape", b"x", &sha256(b"x")).await.is_err());
+    assert!(
+        s3.put("../escape", Bytes::from_static(b"x"), &sha256(b"x"))
+            .await
+            .is_err()
+    );
     assert_eq!(s3.describe(), format!("s3://{bucket}/archive"));
 }
 
@@ -70,7 +78,9 @@ async fn large_objects_go_up_in_parts_and_come_back_whole() {
     let bytes = content(2, 12 << 20);
     let digest = sha256(&bytes);
     assert_eq!(
-        s3.put(&digest.key(), &bytes, &digest).await.unwrap(),
+        s3.put(&digest.key(), Bytes::copy_from_slice(&bytes), &digest)
+            .await
+            .unwrap(),
         Put::Stored
     );
     assert_eq!(
@@ -88,7 +98,10 @@ async fn the_server_checks_the_sha256_the_client_sends() {
     // looks exactly like this to the server.
     let bytes = b"the scan as it left the scanner".to_vec();
     let wrong = sha256(b"something else");
-    let error = s3.put(&wrong.key(), &bytes, &wrong).await.unwrap_err();
+    let error = s3
+        .put(&wrong.key(), Bytes::copy_from_slice(&bytes), &wrong)
+        .await
+        .unwrap_err();
     let message = error.to_string();
     assert!(
         message.contains("BadDigest") || message.to_lowercase().contains("checksum"),
@@ -105,13 +118,17 @@ async fn a_rerun_costs_only_head_requests() {
     let objects: Vec<Vec<u8>> = (0..10).map(|i| content(100 + i, 5_000)).collect();
     for bytes in &objects {
         let digest = sha256(bytes);
-        s3.put(&digest.key(), bytes, &digest).await.unwrap();
+        s3.put(&digest.key(), Bytes::copy_from_slice(bytes), &digest)
+            .await
+            .unwrap();
     }
     proxy.reset_counts();
     for bytes in &objects {
         let digest = sha256(bytes);
         assert_eq!(
-            s3.put(&digest.key(), bytes, &digest).await.unwrap(),
+            s3.put(&digest.key(), Bytes::copy_from_slice(bytes), &digest)
+                .await
+                .unwrap(),
             Put::Existed
         );
     }
@@ -143,7 +160,7 @@ async fn faults_are_retried_and_nothing_is_lost() {
     let mut stored = Vec::new();
     for i in 0..12 {
         let bytes = content(200 + i, 20_000);
-        let (object, _) = store.put(&bytes).await.unwrap();
+        let (object, _) = store.put(bytes.clone()).await.unwrap();
         store
             .set_dossier_ref(&format!("INT-{i}"), &object.sha256)
             .await
@@ -176,7 +193,7 @@ async fn an_outage_is_a_clear_error_and_stores_nothing() {
     let bytes = content(300, 1_000);
     let digest = sha256(&bytes);
     let message = s3
-        .put(&digest.key(), &bytes, &digest)
+        .put(&digest.key(), Bytes::copy_from_slice(&bytes), &digest)
         .await
         .unwrap_err()
         .to_string();
@@ -186,7 +203,9 @@ async fn an_outage_is_a_clear_error_and_stores_nothing() {
     proxy.set_down(false);
     assert_eq!(s3.list().await.unwrap(), Vec::<String>::new());
     assert_eq!(
-        s3.put(&digest.key(), &bytes, &digest).await.unwrap(),
+        s3.put(&digest.key(), Bytes::copy_from_slice(&bytes), &digest)
+            .await
+            .unwrap(),
         Put::Stored
     );
 }

@@ -37,7 +37,7 @@ async fn run(backend: Arc<dyn Backend>, data: Vec<Vec<u8>>, in_flight: usize) ->
             let t = Instant::now();
             let digest = sha256(&bytes);
             backend
-                .put(&digest.key(), &bytes, &digest)
+                .put(&digest.key(), bytes.into(), &digest)
                 .await
                 .expect("put");
             drop(permit);

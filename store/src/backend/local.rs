@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 use super::{Backend, Put};
 use crate::{Digest, Error, Result};
@@ -140,12 +141,11 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
 
 #[async_trait]
 impl Backend for Local {
-    async fn put(&self, key: &str, bytes: &[u8], _sha256: &Digest) -> Result<Put> {
+    async fn put(&self, key: &str, bytes: Bytes, _sha256: &Digest) -> Result<Put> {
         let path = self.object_path(key)?;
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(Put::Existed);
         }
-        let bytes = bytes.to_vec();
         blocking(move || write_atomic(&path, &bytes).map(|()| Put::Stored)).await
     }
 
@@ -229,8 +229,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let local = Local::new(dir.path());
         let d = sha256(b"x");
-        assert_eq!(local.put(&d.key(), b"x", &d).await.unwrap(), Put::Stored);
-        assert_eq!(local.put(&d.key(), b"x", &d).await.unwrap(), Put::Existed);
+        let x = Bytes::from_static(b"x");
+        assert_eq!(
+            local.put(&d.key(), x.clone(), &d).await.unwrap(),
+            Put::Stored
+        );
+        assert_eq!(local.put(&d.key(), x, &d).await.unwrap(), Put::Existed);
         assert_eq!(local.list().await.unwrap(), vec![d.key()]);
         assert_eq!(local.head(&d.key()).await.unwrap(), Some(1));
     }

@@ -4,6 +4,7 @@ pub mod local;
 pub mod s3;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 use crate::{Digest, Result};
 
@@ -20,8 +21,11 @@ pub enum Put {
 #[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Stores `bytes` under `key` unless it exists. `sha256` is their digest,
-    /// already computed, for backends that verify on arrival.
-    async fn put(&self, key: &str, bytes: &[u8], sha256: &Digest) -> Result<Put>;
+    /// already computed, for backends that verify on arrival. The bytes are
+    /// shared, not borrowed: a backend that writes from another thread or
+    /// hands them to an HTTP body takes them without a copy (a scan or a PDF
+    /// is several MB, copied while OCR workers hold their pages).
+    async fn put(&self, key: &str, bytes: Bytes, sha256: &Digest) -> Result<Put>;
     /// The object's bytes, or `None` if absent. Not verified here: see `Store::get`.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// The object's size, or `None` if absent.

@@ -19,6 +19,7 @@ use aws_sdk_s3::types::{
     ObjectLockMode,
 };
 use base64::Engine as _;
+use bytes::Bytes;
 
 use super::{Backend, Put, local::check_name};
 use crate::{Digest, Error, Result, sha256};
@@ -196,7 +197,7 @@ impl S3 {
     async fn put_once(
         &self,
         key: &str,
-        bytes: &[u8],
+        bytes: Bytes,
         digest: &Digest,
         exclusive: bool,
     ) -> Result<Put> {
@@ -206,7 +207,7 @@ impl S3 {
             .put_object()
             .bucket(&self.options.bucket)
             .key(key)
-            .body(ByteStream::from(bytes.to_vec()))
+            .body(ByteStream::from(bytes))
             // Object Lock buckets insist on the algorithm header as well as the value.
             .checksum_algorithm(ChecksumAlgorithm::Sha256)
             .checksum_sha256(base64(digest));
@@ -232,7 +233,7 @@ impl S3 {
 
     /// A multipart upload, each part with its own SHA-256; aborted on any failure
     /// so no partial object is ever visible.
-    async fn put_multipart(&self, key: &str, bytes: &[u8]) -> Result<Put> {
+    async fn put_multipart(&self, key: &str, bytes: Bytes) -> Result<Put> {
         let retention = &self.options.retention;
         let mut create = self
             .client
@@ -270,14 +271,14 @@ impl S3 {
         result
     }
 
-    async fn upload_parts(&self, key: &str, bytes: &[u8], upload_id: &str) -> Result<Put> {
+    async fn upload_parts(&self, key: &str, bytes: Bytes, upload_id: &str) -> Result<Put> {
         let mut parts = Vec::new();
-        for (i, chunk) in bytes
-            .chunks(self.options.part_size.max(5 << 20))
-            .enumerate()
-        {
+        let part_size = self.options.part_size.max(5 << 20);
+        for (i, start) in (0..bytes.len()).step_by(part_size).enumerate() {
+            // A slice of the shared bytes, not a copy of the part.
+            let chunk = bytes.slice(start..bytes.len().min(start + part_size));
             let number = i as i32 + 1;
-            let checksum = base64(&sha256(chunk));
+            let checksum = base64(&sha256(&chunk));
             let part = self
                 .client
                 .upload_part()
@@ -285,7 +286,7 @@ impl S3 {
                 .key(key)
                 .upload_id(upload_id)
                 .part_number(number)
-                .body(ByteStream::from(chunk.to_vec()))
+                .body(ByteStream::from(chunk))
                 .checksum_sha256(&checksum)
                 .send()
                 .await
@@ -367,7 +368,7 @@ where
 
 #[async_trait]
 impl Backend for S3 {
-    async fn put(&self, key: &str, bytes: &[u8], sha256: &Digest) -> Result<Put> {
+    async fn put(&self, key: &str, bytes: Bytes, sha256: &Digest) -> Result<Put> {
         let key = self.object_key(key)?;
         // HEAD first: a re-run then costs one small request per object, and
         // servers that ignore If-None-Match never see a second copy.
@@ -421,10 +422,9 @@ impl Backend for S3 {
     async fn set_ref(&self, name: &str, value: &str) -> Result<()> {
         // A PUT replaces the whole value at once: readers see old or new.
         let key = self.ref_key(name)?;
-        let value = format!("{value}\n");
-        self.put_once(&key, value.as_bytes(), &sha256(value.as_bytes()), false)
-            .await
-            .map(|_| ())
+        let value = Bytes::from(format!("{value}\n"));
+        let digest = sha256(&value);
+        self.put_once(&key, value, &digest, false).await.map(|_| ())
     }
 
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {
