@@ -39,7 +39,7 @@ impl PageImage {
     pub fn encode(image: &DynamicImage, bilevel: bool, dpi: f32) -> Result<PageImage> {
         let (width, height) = (image.width(), image.height());
         let err = |e: &dyn std::fmt::Display| Error::Image(e.to_string());
-        let (kind, bytes) = if bilevel {
+        let (kind, mut bytes) = if bilevel {
             (
                 ImageKind::Bilevel,
                 encode_bilevel(&image.to_luma8()).map_err(|e| err(&e))?,
@@ -78,6 +78,9 @@ impl PageImage {
                 }
             }
         };
+        // The reserve is generous (most pages take half of it), and the image
+        // is held until its dossier is assembled: give the rest back now.
+        bytes.shrink_to_fit();
         Ok(PageImage {
             kind,
             bytes,
