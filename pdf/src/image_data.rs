@@ -78,8 +78,9 @@ impl PageImage {
                 }
             }
         };
-        // The reserve is generous (most pages take half of it), and the image
-        // is held until its dossier is assembled: give the rest back now.
+        // The reserve is generous (the sample pages take half to two thirds of
+        // it), and the image is held until its dossier is assembled: give the
+        // rest back now.
         bytes.shrink_to_fit();
         Ok(PageImage {
             kind,
