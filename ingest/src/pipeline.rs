@@ -458,8 +458,7 @@ async fn intake_dossier(
                         source.clone()
                     }
                     None => {
-                        let (object, put) = shared.store.put_hashed(bytes.clone(), digest).await?;
-                        shared.tally.count(&object, put);
+                        let object = shared.put_hashed(bytes.clone(), digest).await?;
                         Source {
                             path: rel.clone(),
                             key: object.key,
