@@ -6,10 +6,12 @@
 //! carries each word's box and confidence.
 
 use std::borrow::Cow;
+use std::ffi::CString;
 
 use image::GrayImage;
 use serde::{Deserialize, Serialize};
-use tesseract::Tesseract;
+use tesseract::plumbing::TessBaseApi;
+use tesseract::plumbing::leptonica_plumbing::Pix;
 
 use crate::{Error, Result};
 
@@ -36,18 +38,36 @@ pub struct Recognition {
 }
 
 /// A Tesseract engine with its language models loaded.
+///
+/// It drives libtesseract through the `tesseract` crate's plumbing layer. The
+/// crate's builder API takes a page as raw bytes, which Tesseract copies
+/// twice, or as an image file in memory, which it keeps until Tesseract has
+/// copied the page; the plumbing layer lets a page be handed over with no
+/// more than two copies alive at once (see [`Engine::load`]).
 pub struct Engine {
-    /// `None` after a failed call: the builder API consumes the handle, so it is rebuilt lazily.
-    tess: Option<Tesseract>,
+    api: TessBaseApi,
     lang: String,
 }
 
 impl Engine {
     /// Loads the models for `lang` (Tesseract syntax, e.g. `fra+eng`).
     pub fn new(lang: &str) -> Result<Engine> {
-        let tess = Self::init(lang)?;
+        let cannot =
+            |why: &str| Error::Tesseract(format!("cannot load language models '{lang}': {why}"));
+        let mut api = TessBaseApi::create();
+        let c_lang = CString::new(lang).map_err(|_| cannot("the name holds a NUL byte"))?;
+        api.init_2(None, Some(&c_lang))
+            .map_err(|_| cannot("Tesseract could not initialise them"))?;
+        // Scans are dark text on light paper: Tesseract's second pass over
+        // inverted copies of doubtful lines costs time and finds nothing here.
+        api.set_variable(c"tessedit_do_invert", c"0")
+            .map_err(|e| Error::Tesseract(format!("setting tessedit_do_invert: {e}")))?;
+        // Tesseract's own chatter ("Image too small to scale!!") would land on
+        // the operator's terminal; problems reach callers as errors instead.
+        api.set_variable(c"debug_file", c"/dev/null")
+            .map_err(|e| Error::Tesseract(format!("setting debug_file: {e}")))?;
         Ok(Engine {
-            tess: Some(tess),
+            api,
             lang: lang.to_owned(),
         })
     }
@@ -57,71 +77,95 @@ impl Engine {
         &self.lang
     }
 
-    fn init(lang: &str) -> Result<Tesseract> {
-        let tess = Tesseract::new(None, Some(lang))
-            .map_err(|e| Error::Tesseract(format!("cannot load language models '{lang}': {e}")))?;
-        // Scans are dark text on light paper: Tesseract's second pass over
-        // inverted copies of doubtful lines costs time and finds nothing here.
-        let tess = tess
-            .set_variable("tessedit_do_invert", "0")
-            .map_err(|e| Error::Tesseract(format!("setting tessedit_do_invert: {e}")))?;
-        // Tesseract's own chatter ("Image too small to scale!!") would land on
-        // the operator's terminal; problems reach callers as errors instead.
-        tess.set_variable("debug_file", "/dev/null")
-            .map_err(|e| Error::Tesseract(format!("setting debug_file: {e}")))
-    }
-
-    /// The handle, taken for a builder call; rebuilt if the last call failed
-    /// and so never gave it back.
-    fn take(&mut self) -> Result<Tesseract> {
-        match self.tess.take() {
-            Some(tess) => Ok(tess),
-            None => Self::init(&self.lang),
-        }
-    }
-
     /// Reads a grey page scanned at `dpi`: [`Engine::load`], then [`Engine::read`].
     pub fn recognize(&mut self, grey: Cow<'_, GrayImage>, dpi: u32) -> Result<Recognition> {
         self.load(grey, dpi)?;
         self.read()
     }
 
-    /// Gives Tesseract a grey page scanned at `dpi`. While it copies the page
-    /// it holds two copies besides the caller's; an owned page is freed as
-    /// soon as Tesseract has its own, so that a worker does not carry both
-    /// through recognition, its longest step.
+    /// Gives Tesseract a grey page scanned at `dpi`, holding at most two
+    /// copies of it at any moment besides a borrowed page.
+    ///
+    /// Handed raw bytes, Tesseract wraps them in a temporary image and copies
+    /// that: three full pages at once with the caller's. That was the peak of
+    /// a whole ingest (heaptrack), and every time the heap grew after the
+    /// first pages of a 500-page batch, it grew for Tesseract's copy
+    /// (`strace -k` on `brk`). Handed a leptonica image, it makes only its
+    /// own copy. The page travels to leptonica as an uncompressed TIFF in
+    /// memory, which it reads row by row (1 ms a page; its PGM reader takes
+    /// 120 ms, a byte at a time). An owned page is freed as soon as the TIFF
+    /// holds it, the TIFF as soon as leptonica has read it.
     pub fn load(&mut self, grey: Cow<'_, GrayImage>, dpi: u32) -> Result<()> {
-        let tess = self.take()?;
-        let (w, h) = grey.dimensions();
-        let as_i32 =
-            |v: u32| i32::try_from(v).map_err(|_| Error::Tesseract("page too large".into()));
-        let tess = tess
-            .set_frame(grey.as_raw(), as_i32(w)?, as_i32(h)?, 1, as_i32(w)?)
-            .map_err(|e| Error::Tesseract(e.to_string()))?
-            .set_source_resolution(dpi as i32);
-        self.tess = Some(tess);
+        let tiff = grey_tiff(&grey)?;
+        drop(grey);
+        let pix = Pix::read_mem(&tiff)
+            .map_err(|e| Error::Tesseract(format!("handing the page over: {e}")))?;
+        drop(tiff);
+        self.api.set_image_2(&pix);
+        drop(pix);
+        self.api.set_source_resolution(dpi as i32);
         Ok(())
     }
 
     /// Reads the page given to [`Engine::load`] (nothing, if none was).
     pub fn read(&mut self) -> Result<Recognition> {
-        let mut tess = self
-            .take()?
+        let read = self
+            .api
             .recognize()
-            .map_err(|e| Error::Tesseract(e.to_string()))?;
-        let tsv = tess
-            .get_tsv_text(0)
-            .map_err(|e| Error::Tesseract(e.to_string()))?;
+            .map_err(|e| Error::Tesseract(e.to_string()))
+            .and_then(|()| {
+                self.api
+                    .get_tsv_text(0)
+                    .map_err(|e| Error::Tesseract(e.to_string()))
+            })
+            .map(|tsv| parse_tsv(&tsv.as_ref().to_string_lossy()));
         // Tesseract keeps the page, its thresholded copies and every word's
         // blobs until the next image is set: tens of MB a worker would carry
         // through its next page's decoding and straightening. Setting a blank
-        // 1x1 image frees them now.
-        let tess = tess
-            .set_frame(&[255], 1, 1, 1, 1)
+        // 1x1 image frees them now, whether or not recognition worked.
+        self.api
+            .set_image(&[255], 1, 1, 1, 1)
             .map_err(|e| Error::Tesseract(e.to_string()))?;
-        self.tess = Some(tess);
-        Ok(parse_tsv(&tsv))
+        read
     }
+}
+
+/// A grey page as an uncompressed, single-strip, 8-bit TIFF: the smallest
+/// file leptonica reads quickly from memory, written in one allocation of
+/// exactly its size.
+fn grey_tiff(grey: &GrayImage) -> Result<Vec<u8>> {
+    let (width, height) = grey.dimensions();
+    let pixels = u32::try_from(grey.as_raw().len())
+        .map_err(|_| Error::Tesseract("page too large".into()))?;
+    // Header (8 bytes), then the directory: a count, 8 entries of 12 bytes and
+    // the next directory's offset (none); the pixels follow.
+    const ENTRIES: u16 = 8;
+    let data_offset = 8 + 2 + u32::from(ENTRIES) * 12 + 4;
+    let mut tiff = Vec::with_capacity(data_offset as usize + pixels as usize);
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&ENTRIES.to_le_bytes());
+    // Tag, type (3 = SHORT, 4 = LONG), count 1, value; tags in ascending order.
+    let entries: [(u16, u16, u32); ENTRIES as usize] = [
+        (256, 4, width),       // ImageWidth
+        (257, 4, height),      // ImageLength
+        (258, 3, 8),           // BitsPerSample
+        (259, 3, 1),           // Compression: none
+        (262, 3, 1),           // PhotometricInterpretation: black is zero
+        (273, 4, data_offset), // StripOffsets
+        (278, 4, height),      // RowsPerStrip: one strip
+        (279, 4, pixels),      // StripByteCounts
+    ];
+    for (tag, kind, value) in entries {
+        tiff.extend_from_slice(&tag.to_le_bytes());
+        tiff.extend_from_slice(&kind.to_le_bytes());
+        tiff.extend_from_slice(&1u32.to_le_bytes());
+        // A SHORT sits in the first two bytes of the four-byte value field.
+        tiff.extend_from_slice(&value.to_le_bytes());
+    }
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(grey.as_raw());
+    Ok(tiff)
 }
 
 /// Turns Tesseract's TSV (level, page, block, par, line, word, left, top, width,
@@ -179,6 +223,22 @@ fn parse_tsv(tsv: &str) -> Recognition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_handed_to_leptonica_is_a_tiff_of_exactly_its_pixels() {
+        let (w, h) = (37u32, 11u32);
+        let grey = GrayImage::from_fn(w, h, |x, y| image::Luma([(x * 7 + y * 13) as u8]));
+        let tiff = grey_tiff(&grey).unwrap();
+        assert_eq!(tiff.len(), 8 + 2 + 8 * 12 + 4 + (w * h) as usize);
+        assert_eq!(tiff.capacity(), tiff.len(), "written in one allocation");
+        let mut decoder = tiff::decoder::Decoder::new(std::io::Cursor::new(&tiff)).unwrap();
+        assert_eq!(decoder.dimensions().unwrap(), (w, h));
+        assert_eq!(decoder.colortype().unwrap(), tiff::ColorType::Gray(8));
+        match decoder.read_image().unwrap() {
+            tiff::decoder::DecodingResult::U8(pixels) => assert_eq!(&pixels, grey.as_raw()),
+            other => panic!("8-bit pixels expected, got {other:?}"),
+        }
+    }
 
     #[test]
     fn tsv_rows_become_words_lines_and_paragraphs() {
