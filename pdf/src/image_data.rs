@@ -40,9 +40,15 @@ impl PageImage {
         let (width, height) = (image.width(), image.height());
         let err = |e: &dyn std::fmt::Display| Error::Image(e.to_string());
         let (kind, mut bytes) = if bilevel {
+            // A bilevel page is decoded grey: read it in place rather than
+            // converting a copy (a full page, at one of the pipeline's peaks).
+            let grey = match image {
+                DynamicImage::ImageLuma8(grey) => Cow::Borrowed(grey),
+                other => Cow::Owned(other.to_luma8()),
+            };
             (
                 ImageKind::Bilevel,
-                encode_bilevel(&image.to_luma8()).map_err(|e| err(&e))?,
+                encode_bilevel(&grey).map_err(|e| err(&e))?,
             )
         } else {
             // jpeg-encoder (SIMD) writes the same baseline JPEG as image's
