@@ -165,7 +165,7 @@ pub struct Stats {
     pub pdf: Stage,
     /// Writing a dossier's objects, manifest, ledger record and ref.
     pub store: Stage,
-    /// Index updates and commits.
+    /// Index updates, each made with its commit: one count per commit.
     pub index: Stage,
 }
 

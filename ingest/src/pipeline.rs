@@ -716,6 +716,7 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
     let writer = Arc::new(Mutex::new(index.writer()?));
     let mut open: HashMap<u64, Open> = HashMap::new();
     let mut since_commit = 0;
+    let mut unindexed = Vec::new();
     let mut failure = None;
     while let Some(message) = rx.recv().await {
         let seq = match message {
@@ -745,28 +746,21 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
         }
         let dossier = open.remove(&seq).expect("checked above");
         let pages = dossier.start.expected;
-        match store_dossier(&shared, dossier, &writer).await {
-            Ok(true) => since_commit += pages,
-            Ok(false) => {}
+        match store_dossier(&shared, dossier).await {
+            Ok(Some(stored)) => {
+                since_commit += pages;
+                unindexed.push(stored);
+            }
+            Ok(None) => {}
             // Keep draining so that the workers and intake are not left blocked.
             Err(e) => failure = Some(e),
         }
         if since_commit >= shared.job.options.commit_pages {
             since_commit = 0;
-            let writer = writer.clone();
-            shared
-                .cpu
-                .run(move || writer.lock().expect("no panics while held").commit())
-                .await?;
+            index_and_commit(&shared, &writer, std::mem::take(&mut unindexed)).await?;
         }
     }
-    let commit = {
-        let writer = writer.clone();
-        shared
-            .cpu
-            .run(move || writer.lock().expect("no panics while held").commit())
-            .await
-    };
+    let commit = index_and_commit(&shared, &writer, unindexed).await;
     if let Some(e) = failure {
         return Err(e);
     }
@@ -775,13 +769,11 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
     Ok(())
 }
 
-/// Stores a complete dossier: page objects, PDF, text, manifest (the commit point), ledger, index.
-/// Returns whether a manifest was written.
-async fn store_dossier(
-    shared: &Arc<Shared>,
-    dossier: Open,
-    writer: &Arc<Mutex<index::Writer>>,
-) -> Result<bool> {
+/// Stores a complete dossier: page objects, PDF, text, manifest, ledger record
+/// (the commit point) and ref. Returns what the index needs of it if a
+/// manifest was written: the assembler indexes stored dossiers just before
+/// each commit (ARCHITECTURE.md, "The index is written at commit time").
+async fn store_dossier(shared: &Arc<Shared>, dossier: Open) -> Result<Option<Unindexed>> {
     let Open { start, pages } = dossier;
     let started = Instant::now();
     let mut elsewhere = 0.0;
@@ -897,7 +889,7 @@ async fn store_dossier(
             .job
             .progress
             .dossier_done(&start.id, Outcome::NotStored);
-        return Ok(false);
+        return Ok(None);
     }
 
     let batch_text = |key: &str| {
@@ -989,21 +981,11 @@ async fn store_dossier(
         |s| &mut s.store,
         started.elapsed().as_secs_f64() - elsewhere,
     );
-    let index_started = Instant::now();
-    let docs = crate::page_docs(&manifest);
-    let (writer, id, hex) = (writer.clone(), start.id.clone(), manifest_ref.sha256.hex());
-    shared
-        .cpu
-        .run(move || {
-            writer
-                .lock()
-                .expect("no panics while held")
-                .replace_dossier(&id, &hex, &docs)
-        })
-        .await?;
-    shared
-        .tally
-        .time(|s| &mut s.index, index_started.elapsed().as_secs_f64());
+    let unindexed = Unindexed {
+        id: start.id.clone(),
+        manifest: manifest_ref.sha256.hex(),
+        docs: crate::page_docs(&manifest),
+    };
     info!(pages = manifest.pages.len(), manifest = %manifest_ref.sha256, "stored");
     {
         let mut outcomes = shared.outcomes.lock().expect("no panics while held");
@@ -1016,7 +998,38 @@ async fn store_dossier(
         seal.1.push(manifest_ref.sha256);
     }
     shared.job.progress.dossier_done(&start.id, Outcome::Stored);
-    Ok(true)
+    Ok(Some(unindexed))
+}
+
+/// A stored dossier whose pages are not in the index yet.
+struct Unindexed {
+    id: String,
+    manifest: String,
+    docs: Vec<index::PageDoc>,
+}
+
+/// Indexes stored dossiers and commits them at once.
+async fn index_and_commit(
+    shared: &Shared,
+    writer: &Arc<Mutex<index::Writer>>,
+    dossiers: Vec<Unindexed>,
+) -> Result<()> {
+    let started = Instant::now();
+    let writer = writer.clone();
+    shared
+        .cpu
+        .run(move || {
+            let mut writer = writer.lock().expect("no panics while held");
+            for dossier in &dossiers {
+                writer.replace_dossier(&dossier.id, &dossier.manifest, &dossier.docs)?;
+            }
+            writer.commit()
+        })
+        .await?;
+    shared
+        .tally
+        .time(|s| &mut s.index, started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 async fn record_page_rejection(
