@@ -88,7 +88,7 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
                 ("encode page images", &s.encode),
                 ("PDF/A and sidecars", &s.pdf),
                 ("store", &s.store),
-                ("index", &s.index),
+                ("index (per commit)", &s.index),
             ] {
                 let each = if stage.count > 0 {
                     stage.seconds * 1000.0 / stage.count as f64
