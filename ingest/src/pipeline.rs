@@ -760,7 +760,13 @@ async fn assemble(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToAssembler>) -> R
             index_and_commit(&shared, &writer, std::mem::take(&mut unindexed)).await?;
         }
     }
-    let commit = index_and_commit(&shared, &writer, unindexed).await;
+    // Nothing left to index means nothing to commit: the writer only ever
+    // receives work inside `index_and_commit`.
+    let commit = if unindexed.is_empty() {
+        Ok(())
+    } else {
+        index_and_commit(&shared, &writer, unindexed).await
+    };
     if let Some(e) = failure {
         return Err(e);
     }

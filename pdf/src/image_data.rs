@@ -42,10 +42,9 @@ impl PageImage {
         let (kind, mut bytes) = if bilevel {
             // A bilevel page is decoded grey: read it in place rather than
             // converting a copy (a full page, at one of the pipeline's peaks).
-            let grey = match image {
-                DynamicImage::ImageLuma8(grey) => Cow::Borrowed(grey),
-                other => Cow::Owned(other.to_luma8()),
-            };
+            let grey = image
+                .as_luma8()
+                .map_or_else(|| Cow::Owned(image.to_luma8()), Cow::Borrowed);
             (
                 ImageKind::Bilevel,
                 encode_bilevel(&grey).map_err(|e| err(&e))?,
