@@ -281,16 +281,39 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
             "--legal-hold",
         ],
     ));
+    // verify appends a ledger record of its own: the archive remembers its
+    // lock, so that record is as undeletable as the dossiers it vouches for.
     ok(&dossier(dir.path(), &moto.endpoint, &["verify"]));
+    let first = all_locked(&moto.endpoint, &bucket, day);
+    assert!(first > 20, "{first} objects");
 
-    let client = moto.endpoint.client();
-    let objects = keys(&moto.endpoint, &bucket, "objects/");
-    assert!(objects.len() > 20);
+    // A later ingest, without the flags, stores under the same lock; refs
+    // stay mutable, so it moves them on.
+    ok(&dossier(
+        dir.path(),
+        &moto.endpoint,
+        &["ingest", batch().to_str().unwrap()],
+    ));
+    let second = all_locked(&moto.endpoint, &bucket, day);
+    assert!(second > first, "the second ingest stored nothing: {second}");
+}
+
+/// Asserts that every object in the bucket is under compliance retention until
+/// `day` with a legal hold, and that none of its versions can be deleted.
+/// Returns how many objects there are.
+fn all_locked(endpoint: &Endpoint, bucket: &str, day: &str) -> usize {
+    let midnight = humantime::parse_rfc3339(&format!("{day}T00:00:00Z"))
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let objects = keys(endpoint, bucket, "objects/");
+    let client = endpoint.client();
     testkit::block_on(async {
-        for key in objects.iter().take(5) {
+        for key in &objects {
             let head = client
                 .head_object()
-                .bucket(&bucket)
+                .bucket(bucket)
                 .key(key)
                 .send()
                 .await
@@ -300,6 +323,8 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
                 Some("COMPLIANCE"),
                 "{key}"
             );
+            let until = head.object_lock_retain_until_date().expect("a retention date");
+            assert_eq!(until.secs(), midnight, "{key} is not retained until {day}");
             assert_eq!(
                 head.object_lock_legal_hold_status().map(|s| s.as_str()),
                 Some("ON"),
@@ -308,7 +333,7 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
             let version = head.version_id().expect("a versioned bucket").to_owned();
             let deleted = client
                 .delete_object()
-                .bucket(&bucket)
+                .bucket(bucket)
                 .key(key)
                 .version_id(&version)
                 .send()
@@ -316,12 +341,7 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
             assert!(deleted.is_err(), "{key} version {version} could be deleted");
         }
     });
-    // Refs stay mutable: a second batch moves them on.
-    ok(&dossier(
-        dir.path(),
-        &moto.endpoint,
-        &["ingest", batch().to_str().unwrap()],
-    ));
+    objects.len()
 }
 
 #[test]
