@@ -501,7 +501,9 @@ async fn intake_dossier(
         return Ok(());
     }
 
-    // Unchanged since the last run: same files, same settings. Nothing to redo.
+    // Unchanged since the last run: same files, same `dossier.toml`, same
+    // settings. Nothing to redo. (A corrected name is a new manifest, with
+    // every page reused from the cache.)
     if let Some((_, manifest)) = &current {
         let same_files = manifest.sources.len() == files.len()
             && manifest
@@ -509,7 +511,10 @@ async fn intake_dossier(
                 .iter()
                 .zip(&files)
                 .all(|(s, f)| s.path == f.rel && s.sha256 == f.digest);
-        if same_files && manifest.settings == shared.settings {
+        if same_files
+            && manifest.metadata == dossier.metadata
+            && manifest.settings == shared.settings
+        {
             info!(dossier = %dossier.id, "unchanged");
             let pages = manifest.pages.len();
             shared

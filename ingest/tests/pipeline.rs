@@ -270,6 +270,34 @@ async fn a_page_added_to_a_dossier_is_the_only_page_read_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrected_dossier_toml_is_stored_again_without_reading_a_page() {
+    let archive = archive();
+    let work = tempfile::tempdir().unwrap();
+    let batch = work.path().join("B");
+    copy_dir(
+        &samples_dir().join("batch/INT-2026-00001"),
+        &batch.join("INT-2026-00001"),
+    );
+    let first = run(&archive, &[&batch]).await;
+    let toml = batch.join("INT-2026-00001/dossier.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    assert!(text.contains("MBARGA Hervé"));
+    std::fs::write(&toml, text.replace("MBARGA Hervé", "MBARGA Hervé Joël")).unwrap();
+
+    let again = run(&archive, &[&batch]).await;
+    assert_eq!(again.stored, ["INT-2026-00001"]);
+    assert_eq!((again.pages_read, again.pages_reused), (0, first.pages_read));
+    let after = manifest(&archive, "INT-2026-00001").await;
+    assert_eq!(after.metadata["name"], "MBARGA Hervé Joël");
+    // Every page is found under the corrected name, and only once: the old
+    // manifest's pages left the index.
+    for name in ["joël", "mbarga"] {
+        let found = archive.index.search(name, &Default::default()).unwrap();
+        assert_eq!(found.total, after.pages.len(), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn noisy_generated_batch_reads_under_3_percent() {
     let work = tempfile::tempdir().unwrap();
     let options = BatchOptions {
