@@ -18,6 +18,77 @@ struct Config {
     /// Path-style S3 addressing, once asked for.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     s3_path_style: bool,
+    /// The Object Lock an ingest asked for, applied to everything stored after
+    /// it (ledger records of `verify` included), so a WORM archive stays WORM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lock: Option<Lock>,
+}
+
+/// `[lock]` in `archive.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Lock {
+    /// RFC 3339; once past, only the legal hold still applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retain_until: Option<String>,
+    #[serde(default = "compliance")]
+    mode: String,
+    #[serde(default)]
+    legal_hold: bool,
+}
+
+fn compliance() -> String {
+    "compliance".into()
+}
+
+impl Lock {
+    fn remember(retention: &store::Retention) -> Option<Lock> {
+        let until = retention.until.map(|seconds| {
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds as u64);
+            humantime::format_rfc3339_seconds(time).to_string()
+        });
+        (until.is_some() || retention.legal_hold).then(|| Lock {
+            retain_until: until,
+            mode: if retention.compliance {
+                "compliance"
+            } else {
+                "governance"
+            }
+            .into(),
+            legal_hold: retention.legal_hold,
+        })
+    }
+
+    /// What to apply now: a retention date that has passed no longer is.
+    fn retention(&self, path: &Path) -> Result<store::Retention> {
+        let until = match &self.retain_until {
+            None => None,
+            Some(text) => {
+                let time = humantime::parse_rfc3339_weak(text).with_context(|| {
+                    format!(
+                        "{}: [lock] retain_until '{text}' is not an RFC 3339 time",
+                        path.display()
+                    )
+                })?;
+                let seconds = time
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                (time > std::time::SystemTime::now()).then_some(seconds)
+            }
+        };
+        let compliance = match self.mode.as_str() {
+            "compliance" => true,
+            "governance" => false,
+            other => bail!(
+                "{}: [lock] mode '{other}' is neither compliance nor governance",
+                path.display()
+            ),
+        };
+        Ok(store::Retention {
+            until,
+            compliance,
+            legal_hold: self.legal_hold,
+        })
+    }
 }
 
 /// An opened archive.
@@ -29,8 +100,9 @@ pub struct Archive {
 
 impl Archive {
     /// Opens (creating if needed) the archive named by the global options.
-    /// `retention` applies Object Lock to what an S3 store stores.
-    pub async fn open(global: &Global, retention: store::Retention) -> Result<Archive> {
+    /// `retention`, when a command asks for Object Lock, applies it to what an
+    /// S3 store stores and is remembered; without it the remembered lock applies.
+    pub async fn open(global: &Global, retention: Option<store::Retention>) -> Result<Archive> {
         let root = global.archive.clone();
         std::fs::create_dir_all(&root)
             .with_context(|| format!("creating archive folder {}", root.display()))?;
@@ -43,6 +115,18 @@ impl Archive {
         };
         let path_style =
             global.s3_path_style || remembered.as_ref().is_some_and(|c| c.s3_path_style);
+        // A lock belongs to the store it was asked for, not to a new one.
+        let same_store = remembered.as_ref().is_some_and(|c| c.store == store_url);
+        let lock = match (&retention, &remembered) {
+            (Some(asked), _) => Lock::remember(asked),
+            (None, Some(config)) if same_store => config.lock.clone(),
+            (None, _) => None,
+        };
+        let retention = match (retention, &lock) {
+            (Some(asked), _) => asked,
+            (None, Some(lock)) => lock.retention(&config_path)?,
+            (None, None) => store::Retention::default(),
+        };
         let store = match store_url.as_str() {
             "local" => {
                 if retention.until.is_some() || retention.legal_hold {
@@ -70,9 +154,12 @@ impl Archive {
             version: 1,
             store: store_url,
             s3_path_style: path_style,
+            lock,
         };
         let changed = remembered.as_ref().is_none_or(|old| {
-            old.store != config.store || old.s3_path_style != config.s3_path_style
+            old.store != config.store
+                || old.s3_path_style != config.s3_path_style
+                || old.lock != config.lock
         });
         if changed {
             std::fs::write(&config_path, toml::to_string(&config)?)

@@ -193,6 +193,8 @@ pub struct IngestArgs {
     pub stats: bool,
     /// S3 Object Lock: no stored object can be deleted or overwritten before
     /// this date (YYYY-MM-DD, or an RFC 3339 time). The bucket needs Object Lock.
+    /// The archive remembers it (with --lock-mode and --legal-hold) for every
+    /// later command that stores, until an ingest names another.
     #[arg(long, value_parser = parse_retain_until)]
     pub retain_until: Option<i64>,
     /// Object Lock mode for --retain-until: compliance (nobody, not even an

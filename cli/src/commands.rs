@@ -9,13 +9,17 @@ use crate::args::{Cli, Command, IngestArgs, SearchArgs, ShowArgs};
 use crate::{audit, exit, output, progress};
 
 pub async fn run(cli: Cli) -> Result<u8> {
+    // Only an ingest that names a lock changes it; every other command stores
+    // under the one the archive remembers.
     let retention = match &cli.command {
-        Command::Ingest(args) => store::Retention {
-            until: args.retain_until,
-            compliance: matches!(args.lock_mode, crate::args::LockMode::Compliance),
-            legal_hold: args.legal_hold,
-        },
-        _ => store::Retention::default(),
+        Command::Ingest(args) if args.retain_until.is_some() || args.legal_hold => {
+            Some(store::Retention {
+                until: args.retain_until,
+                compliance: matches!(args.lock_mode, crate::args::LockMode::Compliance),
+                legal_hold: args.legal_hold,
+            })
+        }
+        _ => None,
     };
     let archive = Archive::open(&cli.global, retention).await?;
     let json = cli.global.json;

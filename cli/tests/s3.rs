@@ -287,13 +287,28 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
     let first = all_locked(&moto.endpoint, &bucket, day);
     assert!(first > 20, "{first} objects");
 
-    // A later ingest, without the flags, stores under the same lock; refs
-    // stay mutable, so it moves them on.
-    ok(&dossier(
+    // A later ingest, without the flags, stores under the same lock. Its
+    // corrected dossier moves that dossier's ref: refs stay mutable.
+    let again = tempfile::tempdir().unwrap();
+    let corrected = again.path().join("INT-2026-00001");
+    std::fs::create_dir_all(&corrected).unwrap();
+    std::fs::copy(batch().join("batch.toml"), again.path().join("batch.toml")).unwrap();
+    for entry in std::fs::read_dir(batch().join("INT-2026-00001")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), corrected.join(entry.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(corrected.join("dossier.toml")).unwrap();
+    std::fs::write(
+        corrected.join("dossier.toml"),
+        toml.replace("Maroua", "Maroua (Extrême-Nord)"),
+    )
+    .unwrap();
+    let stored = ok(&dossier(
         dir.path(),
         &moto.endpoint,
-        &["ingest", batch().to_str().unwrap()],
+        &["ingest", again.path().to_str().unwrap(), "--json"],
     ));
+    assert_eq!(stored["stored"].as_array().unwrap().len(), 1, "{stored}");
     let second = all_locked(&moto.endpoint, &bucket, day);
     assert!(second > first, "the second ingest stored nothing: {second}");
 }
@@ -323,7 +338,9 @@ fn all_locked(endpoint: &Endpoint, bucket: &str, day: &str) -> usize {
                 Some("COMPLIANCE"),
                 "{key}"
             );
-            let until = head.object_lock_retain_until_date().expect("a retention date");
+            let until = head
+                .object_lock_retain_until_date()
+                .expect("a retention date");
             assert_eq!(until.secs(), midnight, "{key} is not retained until {day}");
             assert_eq!(
                 head.object_lock_legal_hold_status().map(|s| s.as_str()),

@@ -286,7 +286,10 @@ async fn a_corrected_dossier_toml_is_stored_again_without_reading_a_page() {
 
     let again = run(&archive, &[&batch]).await;
     assert_eq!(again.stored, ["INT-2026-00001"]);
-    assert_eq!((again.pages_read, again.pages_reused), (0, first.pages_read));
+    assert_eq!(
+        (again.pages_read, again.pages_reused),
+        (0, first.pages_read)
+    );
     let after = manifest(&archive, "INT-2026-00001").await;
     assert_eq!(after.metadata["name"], "MBARGA Hervé Joël");
     // Every page is found under the corrected name, and only once: the old
