@@ -42,18 +42,10 @@ fn compliance() -> String {
 
 impl Lock {
     fn remember(retention: &store::Retention) -> Option<Lock> {
-        let until = retention.until.map(|seconds| {
-            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds as u64);
-            humantime::format_rfc3339_seconds(time).to_string()
-        });
+        let until = retention.until.map(rfc3339);
         (until.is_some() || retention.legal_hold).then(|| Lock {
             retain_until: until,
-            mode: if retention.compliance {
-                "compliance"
-            } else {
-                "governance"
-            }
-            .into(),
+            mode: mode_name(retention).into(),
             legal_hold: retention.legal_hold,
         })
     }
@@ -91,11 +83,40 @@ impl Lock {
     }
 }
 
+/// "compliance retention until 2036-12-31T00:00:00Z, legal hold", or `None`.
+fn describe(retention: &store::Retention) -> Option<String> {
+    let until = retention.until.map(|seconds| {
+        format!(
+            "{} retention until {}",
+            mode_name(retention),
+            rfc3339(seconds)
+        )
+    });
+    let hold = retention.legal_hold.then(|| "legal hold".to_owned());
+    let parts: Vec<String> = until.into_iter().chain(hold).collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn mode_name(retention: &store::Retention) -> &'static str {
+    if retention.compliance {
+        "compliance"
+    } else {
+        "governance"
+    }
+}
+
+fn rfc3339(seconds: i64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds.max(0) as u64);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
 /// An opened archive.
 pub struct Archive {
     pub root: PathBuf,
     pub store: store::Store,
     pub index: Arc<index::Index>,
+    /// The Object Lock stored objects get, in words; `None` without one.
+    pub lock: Option<String>,
 }
 
 impl Archive {
@@ -127,6 +148,7 @@ impl Archive {
             (None, Some(lock)) => lock.retention(&config_path)?,
             (None, None) => store::Retention::default(),
         };
+        let lock_words = describe(&retention);
         let store = match store_url.as_str() {
             "local" => {
                 if retention.until.is_some() || retention.legal_hold {
@@ -171,6 +193,7 @@ impl Archive {
             root,
             store,
             index: Arc::new(index),
+            lock: lock_words,
         })
     }
 }

@@ -78,6 +78,9 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
                 report.objects.existing
             );
         }
+        if let Some(lock) = &archive.lock {
+            println!("Object Lock on what was written: {lock}.");
+        }
         if args_stats {
             let s = &report.stats;
             println!(
