@@ -18,6 +18,11 @@ pub struct Record {
     pub prev: Option<Digest>,
     pub at: String,
     pub event: Event,
+    /// Records written for this place in the chain that another writer beat
+    /// to the head (objects cannot be taken back, least of all under Object
+    /// Lock): named here, so that every record object is accounted for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<Digest>,
 }
 
 /// What happened.

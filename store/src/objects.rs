@@ -153,30 +153,49 @@ impl Store {
 
     /// Appends an event to the hash-chained ledger; returns the new record's digest.
     pub async fn append(&self, event: Event) -> Result<Digest> {
-        self.append_with(|_| event).await
+        self.append_with(|_| event.clone()).await
     }
 
     /// Appends the event `make` builds from the digest of the record it will follow.
-    async fn append_with(&self, make: impl FnOnce(Option<&Digest>) -> Event) -> Result<Digest> {
+    /// The head moves by compare-and-set: another process (a `verify` during
+    /// an ingest, another station on the same bucket) may append between our
+    /// read and our write. The loser links a new record to the winner's and
+    /// names its own first attempt in it.
+    async fn append_with(&self, make: impl Fn(Option<&Digest>) -> Event) -> Result<Digest> {
         let _guard = self.ledger_lock.lock().await;
-        let prev = self.ref_digest("ledger/head").await?;
-        let seq = match &prev {
-            Some(digest) => self.get_json::<Record>(digest).await?.seq + 1,
-            None => 0,
-        };
-        let event = make(prev.as_ref());
-        let record = Record {
-            version: 1,
-            seq,
-            prev,
-            at: crate::now_rfc3339(),
-            event,
-        };
-        let (object, _) = self.put_json(&record).await?;
-        self.backend
-            .set_ref("ledger/head", &object.sha256.hex())
-            .await?;
-        Ok(object.sha256)
+        let mut superseded = Vec::new();
+        loop {
+            let prev = self.ref_digest("ledger/head").await?;
+            let seq = match &prev {
+                Some(digest) => self.get_json::<Record>(digest).await?.seq + 1,
+                None => 0,
+            };
+            let record = Record {
+                version: 1,
+                seq,
+                prev,
+                at: crate::now_rfc3339(),
+                event: make(prev.as_ref()),
+                superseded: superseded.clone(),
+            };
+            let (object, _) = self.put_json(&record).await?;
+            let head = object.sha256.hex();
+            let expected = prev.map(|d| d.hex());
+            if self
+                .backend
+                .swap_ref("ledger/head", expected.as_deref(), &head)
+                .await?
+            {
+                return Ok(object.sha256);
+            }
+            // A retried request whose first try did land also reports a
+            // conflict, with the head already ours.
+            if self.ref_digest("ledger/head").await? == Some(object.sha256) {
+                return Ok(object.sha256);
+            }
+            tracing::info!(record = %head, "the ledger head moved meanwhile: appending again");
+            superseded.push(object.sha256);
+        }
     }
 
     /// Seals a batch: the Merkle root of `objects`, signed together with the
@@ -193,8 +212,8 @@ impl Store {
         let root = crate::seal::merkle_root(&objects);
         self.append_with(|prev| Event::BatchSealed {
             batch: batch.to_owned(),
-            dossiers,
-            objects,
+            dossiers: dossiers.clone(),
+            objects: objects.clone(),
             merkle_root: root,
             public_key: signer.public_hex(),
             signature: signer.sign(&crate::seal::message(batch, &root, prev)),
@@ -300,5 +319,120 @@ mod tests {
         assert_eq!(ledger[0].1.prev, Some(first));
         assert_eq!(ledger[0].1.seq, 1);
         assert_eq!(ledger[1].1.prev, None);
+    }
+
+    fn rejected(path: &str) -> Event {
+        Event::Rejected {
+            batch: "B".into(),
+            path: path.into(),
+            error: "bad".into(),
+            objects: Vec::new(),
+        }
+    }
+
+    /// A real local backend whose first `swap_ref` lets another store append
+    /// first: the moment two processes race for the ledger head.
+    #[derive(Debug)]
+    struct Overtaken {
+        inner: Arc<dyn Backend>,
+        rival: Store,
+        raced: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Backend for Overtaken {
+        async fn put(&self, key: &str, bytes: Bytes, sha256: &Digest) -> Result<Put> {
+            self.inner.put(key, bytes, sha256).await
+        }
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+            self.inner.get(key).await
+        }
+        async fn head(&self, key: &str) -> Result<Option<u64>> {
+            self.inner.head(key).await
+        }
+        async fn list(&self) -> Result<Vec<String>> {
+            self.inner.list().await
+        }
+        async fn delete(&self, key: &str) -> Result<()> {
+            self.inner.delete(key).await
+        }
+        async fn get_ref(&self, name: &str) -> Result<Option<String>> {
+            self.inner.get_ref(name).await
+        }
+        async fn set_ref(&self, name: &str, value: &str) -> Result<()> {
+            self.inner.set_ref(name, value).await
+        }
+        async fn swap_ref(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool> {
+            if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                self.rival.append(rejected("B/rival")).await?;
+            }
+            self.inner.swap_ref(name, expected, value).await
+        }
+        async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {
+            self.inner.list_refs(prefix).await
+        }
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_append_overtaken_by_another_writer_follows_it_and_names_its_first_try() {
+        let dir = tempfile::tempdir().unwrap();
+        let rival = Store::local(dir.path());
+        rival.append(rejected("B/first")).await.unwrap();
+        let store = Store::new(Arc::new(Overtaken {
+            inner: Arc::new(crate::backend::local::Local::new(dir.path())),
+            rival: rival.clone(),
+            raced: false.into(),
+        }));
+        let ours = store.append(rejected("B/ours")).await.unwrap();
+
+        let ledger = rival.ledger().await.unwrap();
+        let paths: Vec<String> = ledger
+            .iter()
+            .map(|(_, r)| match &r.event {
+                Event::Rejected { path, .. } => path.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(paths, ["B/ours", "B/rival", "B/first"]);
+        assert_eq!(ledger[0].0, ours);
+        assert_eq!(ledger[0].1.seq, 2);
+        assert_eq!(ledger[0].1.prev, Some(ledger[1].0));
+        // The first try, linked to "B/first" like the rival's, is named, and
+        // so is not a stray: verify finds the archive intact.
+        assert_eq!(ledger[0].1.superseded.len(), 1);
+        let lost: Record = rival.get_json(&ledger[0].1.superseded[0]).await.unwrap();
+        assert_eq!(lost.prev, Some(ledger[2].0));
+        let report = crate::verify::verify(&rival, &[]).await.unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_writers_appending_at_once_lose_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        // Two stores on one folder: each has its own in-process lock, as two
+        // processes would.
+        let stores = [Store::local(dir.path()), Store::local(dir.path())];
+        let mut tasks = Vec::new();
+        for (n, store) in stores.iter().enumerate() {
+            for i in 0..20 {
+                let store = store.clone();
+                tasks.push(tokio::spawn(async move {
+                    store.append(rejected(&format!("B/{n}-{i}"))).await
+                }));
+            }
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let ledger = stores[0].ledger().await.unwrap();
+        assert_eq!(ledger.len(), 40);
+        for (i, (_, record)) in ledger.iter().rev().enumerate() {
+            assert_eq!(record.seq, i as u64);
+        }
+        let report = crate::verify::verify(&stores[0], &[]).await.unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
     }
 }

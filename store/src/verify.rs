@@ -67,6 +67,14 @@ pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
                 .entry(object)
                 .or_insert_with(|| format!("named by ledger record {}", record.seq));
         }
+        for lost in &record.superseded {
+            expected.entry(*lost).or_insert_with(|| {
+                format!(
+                    "an append that lost the race to ledger record {}",
+                    record.seq
+                )
+            });
+        }
         if let Event::DossierStored {
             dossier, manifest, ..
         } = &record.event

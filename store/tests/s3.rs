@@ -68,6 +68,49 @@ async fn objects_and_refs_round_trip() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ref_is_swapped_only_from_the_value_expected() {
+    let server = S3Server::start();
+    let bucket = server.endpoint.create_bucket(false).await;
+    let s3 = backend(&server.endpoint, &bucket, |_| {});
+    let head = "ledger/head";
+    assert!(!s3.swap_ref(head, Some("aa"), "bb").await.unwrap());
+    assert_eq!(s3.get_ref(head).await.unwrap(), None);
+    assert!(s3.swap_ref(head, None, "aa").await.unwrap());
+    assert!(!s3.swap_ref(head, None, "zz").await.unwrap());
+    assert!(!s3.swap_ref(head, Some("zz"), "bb").await.unwrap());
+    assert_eq!(s3.get_ref(head).await.unwrap().as_deref(), Some("aa"));
+    assert!(s3.swap_ref(head, Some("aa"), "bb").await.unwrap());
+    assert_eq!(s3.get_ref(head).await.unwrap().as_deref(), Some("bb"));
+
+    // Two stores on one bucket, as two stations would be: each append
+    // follows the other's.
+    let stores = [
+        Store::new(Arc::new(backend(&server.endpoint, &bucket, |o| {
+            o.prefix = "shared/".into()
+        }))),
+        Store::new(Arc::new(backend(&server.endpoint, &bucket, |o| {
+            o.prefix = "shared/".into()
+        }))),
+    ];
+    for i in 0..3 {
+        for store in &stores {
+            store
+                .append(dossier_store::Event::Rejected {
+                    batch: "B".into(),
+                    path: format!("B/{i}"),
+                    error: "bad".into(),
+                    objects: Vec::new(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let ledger = stores[1].ledger().await.unwrap();
+    assert_eq!(ledger.len(), 6);
+    assert!(ledger.windows(2).all(|w| w[0].1.prev == Some(w[1].0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_objects_go_up_in_parts_and_come_back_whole() {
     let server = S3Server::start();
     let bucket = server.endpoint.create_bucket(false).await;

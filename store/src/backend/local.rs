@@ -118,7 +118,8 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
     for entry in entries {
         let entry = entry.map_err(Error::io(format!("listing {}", dir.display())))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".tmp-") {
+        // Temp files of unfinished writes, and swap_ref's lock files, are not refs.
+        if name.starts_with(".tmp-") || name.ends_with(".lock") {
             continue;
         }
         let full = if prefix.is_empty() {
@@ -200,6 +201,40 @@ impl Backend for Local {
         let path = self.ref_path(name)?;
         let value = format!("{value}\n");
         blocking(move || write_atomic(&path, value.as_bytes())).await
+    }
+
+    async fn swap_ref(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool> {
+        let path = self.ref_path(name)?;
+        let expected = expected.map(str::to_owned);
+        let value = format!("{value}\n");
+        blocking(move || {
+            // An exclusive lock on a file beside the ref makes compare-and-set
+            // one step for every process (and every handle) on this machine.
+            let dir = path.parent().expect("ref paths have a parent");
+            fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+            let mut lock_path = path.clone().into_os_string();
+            lock_path.push(".lock");
+            let lock_path = std::path::PathBuf::from(lock_path);
+            let lock = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .map_err(Error::io(format!("opening {}", lock_path.display())))?;
+            lock.lock()
+                .map_err(Error::io(format!("locking {}", lock_path.display())))?;
+            let current = match fs::read_to_string(&path) {
+                Ok(text) => Some(text.trim().to_owned()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
+            };
+            if current != expected {
+                return Ok(false);
+            }
+            write_atomic(&path, value.as_bytes())?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {

@@ -38,6 +38,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn get_ref(&self, name: &str) -> Result<Option<String>>;
     /// Sets a ref atomically: readers see the old or the new value, never a mix.
     async fn set_ref(&self, name: &str, value: &str) -> Result<()>;
+    /// Sets a ref only if it still holds `expected` (`None`: only if it does
+    /// not exist). `false` when another writer moved it first. Two processes
+    /// appending to one ledger (an ingest and a `verify`, or two stations on
+    /// one bucket) must not both link a record to the same head.
+    async fn swap_ref(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool>;
     /// Ref names under `prefix` (e.g. `dossiers/`), with the prefix.
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>>;
     /// A URL-like description, for messages.

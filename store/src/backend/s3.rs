@@ -427,6 +427,64 @@ impl Backend for S3 {
         self.put_once(&key, value, &digest, false).await.map(|_| ())
     }
 
+    async fn swap_ref(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool> {
+        let key = self.ref_key(name)?;
+        let bucket = &self.options.bucket;
+        // The ETag of what is there now: the PUT below is made conditional on it.
+        let etag = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(object) => {
+                let etag = object.e_tag().map(str::to_owned);
+                let body = object
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| Error::Backend(format!("GET {key}: reading the body: {e}")))?
+                    .into_bytes();
+                if Some(String::from_utf8_lossy(&body).trim()) != expected {
+                    return Ok(false);
+                }
+                Some(etag.ok_or_else(|| {
+                    Error::Backend(format!("GET s3://{bucket}/{key}: no ETag in the answer"))
+                })?)
+            }
+            Err(e) if status(&e) == Some(404) => {
+                if expected.is_some() {
+                    return Ok(false);
+                }
+                None
+            }
+            Err(e) => return Err(failed("GET", bucket, &key, e)),
+        };
+        let value = Bytes::from(format!("{value}\n"));
+        let digest = sha256(&value);
+        let request = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(&key)
+            .body(ByteStream::from(value))
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .checksum_sha256(base64(&digest));
+        let request = match etag {
+            Some(etag) => request.if_match(etag),
+            None => request.if_none_match("*"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            // 412: another writer moved the ref since the GET. 409: AWS's answer
+            // while another conditional write of the same key is under way.
+            Err(e) if matches!(status(&e), Some(412 | 409)) => Ok(false),
+            Err(e) => Err(failed("PUT", bucket, &key, e)),
+        }
+    }
+
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {
         let root = format!("{}refs/", self.options.prefix);
         let mut names: Vec<String> = self
