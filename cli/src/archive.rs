@@ -228,6 +228,11 @@ pub struct IngestLock {
 }
 
 impl IngestLock {
+    /// Whether an ingest holds the archive now, or was killed holding it.
+    pub fn held(root: &Path) -> bool {
+        root.join("ingest.lock").exists()
+    }
+
     /// Takes the lock; also says whether a previous ingest died holding it.
     pub fn take(root: &Path) -> Result<(IngestLock, bool)> {
         use std::io::Write;

@@ -151,6 +151,36 @@ fn a_stray_object_is_unexpected() {
 }
 
 #[test]
+fn objects_an_ingest_under_way_has_not_committed_are_pending_not_strays() {
+    let (_dir, root) = archive();
+    // What a running ingest looks like from outside: its lock, and an object
+    // stored after the newest ledger record.
+    std::fs::write(
+        root.join("ingest.lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    let fresh = "cd/".to_owned() + &"e".repeat(62);
+    std::fs::create_dir_all(root.join("objects/cd")).unwrap();
+    std::fs::write(object_path(&root, &fresh), b"a page not yet committed").unwrap();
+
+    assert_eq!(problems(&root), []);
+    let report = json(&dossier(&root, &["verify", "--json"]));
+    assert_eq!(report["pending"], serde_json::json!([fresh]));
+    let said = String::from_utf8_lossy(&dossier(&root, &["verify"]).stdout).into_owned();
+    assert!(said.contains("Pending: 1 object(s)"), "{said}");
+
+    // Once no ingest holds the archive, an object nothing names is a stray.
+    std::fs::remove_file(root.join("ingest.lock")).unwrap();
+    let found = problems(&root);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        ("unexpected", fresh.as_str())
+    );
+}
+
+#[test]
 fn a_manifest_rewritten_with_its_own_hash_is_caught_by_the_ledger() {
     let (_dir, root) = archive();
     let mut m = manifest(&root);

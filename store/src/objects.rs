@@ -350,6 +350,9 @@ mod tests {
         async fn head(&self, key: &str) -> Result<Option<u64>> {
             self.inner.head(key).await
         }
+        async fn modified(&self, key: &str) -> Result<Option<std::time::SystemTime>> {
+            self.inner.modified(key).await
+        }
         async fn list(&self) -> Result<Vec<String>> {
             self.inner.list().await
         }

@@ -46,13 +46,34 @@ pub struct Report {
     pub bytes: u64,
     pub seconds: f64,
     pub problems: Vec<Problem>,
+    /// Objects nothing names yet that were written since the newest ledger
+    /// record: an ingest under way (or interrupted) has stored them and not
+    /// reached its commit point. Not problems; older ones are `unexpected`.
+    pub pending: Vec<String>,
 }
+
+/// How far before the newest record an unnamed object still counts as
+/// pending: the record's time is the writer's clock, an S3 object's the
+/// server's.
+const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Objects fetched and hashed at once by `verify`.
 const IN_FLIGHT: usize = 8;
 
 /// Checks the whole archive, or only the named dossiers' objects (the ledger is always checked).
+/// Every object nothing names is `unexpected`: no ingest is writing.
 pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
+    check(store, dossiers, false).await
+}
+
+/// [`verify`] while an ingest is writing to the archive (or one was killed
+/// and not run again): unnamed objects written since the newest ledger record
+/// are `pending`, not problems.
+pub async fn verify_while_writing(store: &Store, dossiers: &[String]) -> Result<Report> {
+    check(store, dossiers, true).await
+}
+
+async fn check(store: &Store, dossiers: &[String], writing: bool) -> Result<Report> {
     let started = Instant::now();
     let mut problems = Vec::new();
     let records = walk_ledger(store, &mut problems).await?;
@@ -188,10 +209,31 @@ pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
     }
 
     // Objects nothing names: only meaningful over the whole archive.
+    let mut pending = Vec::new();
     if wanted.is_none() {
+        // Written after the newest record we read (minus the skew): an ingest
+        // may be between storing them and its commit point.
+        let since = records
+            .first()
+            .and_then(|(_, record)| humantime::parse_rfc3339_weak(&record.at).ok())
+            .map(|at| at.checked_sub(CLOCK_SKEW).unwrap_or(std::time::UNIX_EPOCH));
         for key in store.backend().list().await? {
             let named = Digest::from_key(&key).is_some_and(|d| expected.contains_key(&d));
-            if !named {
+            if named {
+                continue;
+            }
+            let recent = writing
+                && match since {
+                    None => true,
+                    Some(since) => store
+                        .backend()
+                        .modified(&key)
+                        .await?
+                        .is_none_or(|written| written >= since),
+                };
+            if recent {
+                pending.push(key);
+            } else {
                 problems.push(Problem {
                     key,
                     kind: Kind::Unexpected,
@@ -203,11 +245,13 @@ pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
         }
     }
     problems.sort_by(|a, b| a.key.cmp(&b.key).then(a.detail.cmp(&b.detail)));
+    pending.sort();
     Ok(Report {
         checked,
         bytes,
         seconds: started.elapsed().as_secs_f64(),
         problems,
+        pending,
     })
 }
 
@@ -378,4 +422,58 @@ async fn check_seals(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Bytes;
+
+    #[tokio::test]
+    async fn an_unnamed_object_is_pending_after_the_newest_record_and_unexpected_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::local(dir.path());
+        let (early, _) = store
+            .put(Bytes::from_static(b"left long ago"))
+            .await
+            .unwrap();
+        // Written well before the record below: what an interrupted run left.
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("objects").join(&early.key))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        store
+            .append(Event::Rejected {
+                batch: "B".into(),
+                path: "B/x".into(),
+                error: "bad".into(),
+                objects: Vec::new(),
+            })
+            .await
+            .unwrap();
+        // Stored by an ingest that has not reached its commit point.
+        let (late, _) = store.put(Bytes::from_static(b"in flight")).await.unwrap();
+
+        // With no ingest writing, both are strays.
+        let report = verify(&store, &[]).await.unwrap();
+        assert!(report.pending.is_empty());
+        assert_eq!(report.problems.len(), 2);
+
+        let report = verify_while_writing(&store, &[]).await.unwrap();
+        assert_eq!(report.pending, [late.key]);
+        let kinds: Vec<(&str, Kind)> = report
+            .problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.kind))
+            .collect();
+        assert_eq!(kinds, [(early.key.as_str(), Kind::Unexpected)]);
+
+        // With no ingest writing, recovery sweeps both.
+        assert_eq!(sweep(&store).await.unwrap(), 2);
+        let report = verify(&store, &[]).await.unwrap();
+        assert!(report.problems.is_empty() && report.pending.is_empty());
+    }
 }

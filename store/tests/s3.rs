@@ -38,6 +38,12 @@ async fn objects_and_refs_round_trip() {
         Put::Existed
     );
     assert_eq!(s3.head(&digest.key()).await.unwrap(), Some(70_000));
+    // When it was written (verify tells in-flight objects from strays by it).
+    let written = s3.modified(&digest.key()).await.unwrap().unwrap();
+    let age = std::time::SystemTime::now()
+        .duration_since(written)
+        .unwrap_or_default();
+    assert!(age < Duration::from_secs(120), "{age:?}");
     assert_eq!(s3.get(&digest.key()).await.unwrap().unwrap(), bytes);
     assert_eq!(s3.list().await.unwrap(), vec![digest.key()]);
 
@@ -59,6 +65,7 @@ async fn objects_and_refs_round_trip() {
 
     s3.delete(&digest.key()).await.unwrap();
     assert_eq!(s3.head(&digest.key()).await.unwrap(), None);
+    assert_eq!(s3.modified(&digest.key()).await.unwrap(), None);
     assert!(
         s3.put("../escape", Bytes::from_static(b"x"), &sha256(b"x"))
             .await

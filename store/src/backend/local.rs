@@ -178,6 +178,18 @@ impl Backend for Local {
         .await
     }
 
+    async fn modified(&self, key: &str) -> Result<Option<std::time::SystemTime>> {
+        let path = self.object_path(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => meta
+                .modified()
+                .map(Some)
+                .map_err(Error::io(format!("reading the time of {}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()))(e)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
         let path = self.object_path(key)?;
         match tokio::fs::remove_file(&path).await {

@@ -30,6 +30,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// The object's size, or `None` if absent.
     async fn head(&self, key: &str) -> Result<Option<u64>>;
+    /// When the object was written, or `None` if absent.
+    async fn modified(&self, key: &str) -> Result<Option<std::time::SystemTime>>;
     /// Every object key, in no particular order.
     async fn list(&self) -> Result<Vec<String>>;
     /// Removes an object. Only recovery uses it, for objects nothing names

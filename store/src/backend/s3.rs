@@ -390,6 +390,24 @@ impl Backend for S3 {
         self.exists(&self.object_key(key)?).await
     }
 
+    async fn modified(&self, key: &str) -> Result<Option<std::time::SystemTime>> {
+        let key = self.object_key(key)?;
+        let answer = self
+            .client
+            .head_object()
+            .bucket(&self.options.bucket)
+            .key(&key)
+            .send()
+            .await;
+        match answer {
+            Ok(head) => Ok(head.last_modified().map(|time| {
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(time.secs().max(0) as u64)
+            })),
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(failed("HEAD", &self.options.bucket, &key, e)),
+        }
+    }
+
     async fn list(&self) -> Result<Vec<String>> {
         self.keys(&format!("{}objects/", self.options.prefix)).await
     }
