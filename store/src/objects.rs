@@ -438,4 +438,49 @@ mod tests {
         let report = crate::verify::verify(&stores[0], &[]).await.unwrap();
         assert!(report.problems.is_empty(), "{:?}", report.problems);
     }
+
+    #[tokio::test]
+    async fn an_unnamed_object_is_pending_after_the_newest_record_and_unexpected_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::local(dir.path());
+        let (early, _) = store
+            .put(Bytes::from_static(b"left long ago"))
+            .await
+            .unwrap();
+        // Written well before the record below: what an interrupted run left.
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("objects").join(&early.key))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        store.append(rejected("B/x")).await.unwrap();
+        // Stored by an ingest that has not reached its commit point.
+        let (late, _) = store.put(Bytes::from_static(b"in flight")).await.unwrap();
+
+        // With no ingest writing, both are strays.
+        let report = crate::verify::verify(&store, &[]).await.unwrap();
+        assert!(report.pending.is_empty());
+        assert_eq!(report.problems.len(), 2);
+
+        let report = crate::verify::verify_while_writing(&store, &[])
+            .await
+            .unwrap();
+        assert_eq!(report.pending, [late.key]);
+        let kinds: Vec<(&str, crate::verify::Kind)> = report
+            .problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [(early.key.as_str(), crate::verify::Kind::Unexpected)]
+        );
+
+        // With no ingest writing, recovery sweeps both.
+        assert_eq!(crate::verify::sweep(&store).await.unwrap(), 2);
+        let report = crate::verify::verify(&store, &[]).await.unwrap();
+        assert!(report.problems.is_empty() && report.pending.is_empty());
+    }
 }

@@ -46,9 +46,10 @@ pub struct Report {
     pub bytes: u64,
     pub seconds: f64,
     pub problems: Vec<Problem>,
-    /// Objects nothing names yet that were written since the newest ledger
-    /// record: an ingest under way (or interrupted) has stored them and not
-    /// reached its commit point. Not problems; older ones are `unexpected`.
+    /// Only from [`verify_while_writing`]: objects nothing names yet that were
+    /// written since the newest ledger record, which an ingest under way (or
+    /// interrupted) stored before its commit point. Not problems; older
+    /// unnamed objects are still `unexpected`.
     pub pending: Vec<String>,
 }
 
@@ -422,58 +423,4 @@ async fn check_seals(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Bytes;
-
-    #[tokio::test]
-    async fn an_unnamed_object_is_pending_after_the_newest_record_and_unexpected_before() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::local(dir.path());
-        let (early, _) = store
-            .put(Bytes::from_static(b"left long ago"))
-            .await
-            .unwrap();
-        // Written well before the record below: what an interrupted run left.
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        std::fs::File::options()
-            .write(true)
-            .open(dir.path().join("objects").join(&early.key))
-            .unwrap()
-            .set_modified(hour_ago)
-            .unwrap();
-        store
-            .append(Event::Rejected {
-                batch: "B".into(),
-                path: "B/x".into(),
-                error: "bad".into(),
-                objects: Vec::new(),
-            })
-            .await
-            .unwrap();
-        // Stored by an ingest that has not reached its commit point.
-        let (late, _) = store.put(Bytes::from_static(b"in flight")).await.unwrap();
-
-        // With no ingest writing, both are strays.
-        let report = verify(&store, &[]).await.unwrap();
-        assert!(report.pending.is_empty());
-        assert_eq!(report.problems.len(), 2);
-
-        let report = verify_while_writing(&store, &[]).await.unwrap();
-        assert_eq!(report.pending, [late.key]);
-        let kinds: Vec<(&str, Kind)> = report
-            .problems
-            .iter()
-            .map(|p| (p.key.as_str(), p.kind))
-            .collect();
-        assert_eq!(kinds, [(early.key.as_str(), Kind::Unexpected)]);
-
-        // With no ingest writing, recovery sweeps both.
-        assert_eq!(sweep(&store).await.unwrap(), 2);
-        let report = verify(&store, &[]).await.unwrap();
-        assert!(report.problems.is_empty() && report.pending.is_empty());
-    }
 }
