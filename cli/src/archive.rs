@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::args::Global;
+use crate::args::{Global, LockMode};
 
 /// `archive.toml`: what an archive remembers about itself.
 #[derive(Debug, Serialize, Deserialize)]
@@ -30,22 +30,22 @@ struct Lock {
     /// RFC 3339; once past, only the legal hold still applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retain_until: Option<String>,
-    #[serde(default = "compliance")]
-    mode: String,
+    #[serde(default)]
+    mode: LockMode,
     #[serde(default)]
     legal_hold: bool,
-}
-
-fn compliance() -> String {
-    "compliance".into()
 }
 
 impl Lock {
     fn remember(retention: &store::Retention) -> Option<Lock> {
         let until = retention.until.map(rfc3339);
-        (until.is_some() || retention.legal_hold).then(|| Lock {
+        (until.is_some() || retention.legal_hold).then_some(Lock {
             retain_until: until,
-            mode: mode_name(retention).into(),
+            mode: if retention.compliance {
+                LockMode::Compliance
+            } else {
+                LockMode::Governance
+            },
             legal_hold: retention.legal_hold,
         })
     }
@@ -67,17 +67,9 @@ impl Lock {
                 (time > std::time::SystemTime::now()).then_some(seconds)
             }
         };
-        let compliance = match self.mode.as_str() {
-            "compliance" => true,
-            "governance" => false,
-            other => bail!(
-                "{}: [lock] mode '{other}' is neither compliance nor governance",
-                path.display()
-            ),
-        };
         Ok(store::Retention {
             until,
-            compliance,
+            compliance: self.mode == LockMode::Compliance,
             legal_hold: self.legal_hold,
         })
     }

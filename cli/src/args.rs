@@ -211,8 +211,12 @@ pub struct IngestArgs {
     pub legal_hold: bool,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum LockMode {
+    #[default]
     Compliance,
     Governance,
 }

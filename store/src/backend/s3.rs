@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ObjectLockLegalHoldStatus,
@@ -158,6 +159,14 @@ impl S3 {
     }
 
     async fn exists(&self, key: &str) -> Result<Option<u64>> {
+        Ok(self
+            .head_of(key)
+            .await?
+            .map(|head| head.content_length().unwrap_or(0).max(0) as u64))
+    }
+
+    /// A HEAD answer, or `None` if the key is absent.
+    async fn head_of(&self, key: &str) -> Result<Option<HeadObjectOutput>> {
         let answer = self
             .client
             .head_object()
@@ -166,13 +175,18 @@ impl S3 {
             .send()
             .await;
         match answer {
-            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
+            Ok(head) => Ok(Some(head)),
             Err(e) if status(&e) == Some(404) => Ok(None),
             Err(e) => Err(failed("HEAD", &self.options.bucket, key, e)),
         }
     }
 
     async fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.fetch_tagged(key).await?.map(|(bytes, _)| bytes))
+    }
+
+    /// The bytes and ETag of `key`, or `None` if absent.
+    async fn fetch_tagged(&self, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
         let answer = self
             .client
             .get_object()
@@ -185,12 +199,13 @@ impl S3 {
             Err(e) if status(&e) == Some(404) => return Ok(None),
             Err(e) => return Err(failed("GET", &self.options.bucket, key, e)),
         };
+        let etag = object.e_tag().map(str::to_owned);
         let body = object
             .body
             .collect()
             .await
             .map_err(|e| Error::Backend(format!("GET {key}: reading the body: {e}")))?;
-        Ok(Some(body.into_bytes().to_vec()))
+        Ok(Some((body.into_bytes().to_vec(), etag)))
     }
 
     /// A single PUT. `exclusive` asks the server to refuse it if the key exists.
@@ -391,21 +406,11 @@ impl Backend for S3 {
     }
 
     async fn modified(&self, key: &str) -> Result<Option<std::time::SystemTime>> {
-        let key = self.object_key(key)?;
-        let answer = self
-            .client
-            .head_object()
-            .bucket(&self.options.bucket)
-            .key(&key)
-            .send()
-            .await;
-        match answer {
-            Ok(head) => Ok(head.last_modified().map(|time| {
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(time.secs().max(0) as u64)
-            })),
-            Err(e) if status(&e) == Some(404) => Ok(None),
-            Err(e) => Err(failed("HEAD", &self.options.bucket, &key, e)),
-        }
+        let head = self.head_of(&self.object_key(key)?).await?;
+        Ok(head.and_then(|head| {
+            head.last_modified()
+                .map(|time| std::time::UNIX_EPOCH + Duration::from_secs(time.secs().max(0) as u64))
+        }))
     }
 
     async fn list(&self) -> Result<Vec<String>> {
@@ -449,22 +454,10 @@ impl Backend for S3 {
         let key = self.ref_key(name)?;
         let bucket = &self.options.bucket;
         // The ETag of what is there now: the PUT below is made conditional on it.
-        let etag = match self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-        {
-            Ok(object) => {
-                let etag = object.e_tag().map(str::to_owned);
-                let body = object
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| Error::Backend(format!("GET {key}: reading the body: {e}")))?
-                    .into_bytes();
+        let etag = match self.fetch_tagged(&key).await? {
+            None if expected.is_some() => return Ok(false),
+            None => None,
+            Some((body, etag)) => {
                 if Some(String::from_utf8_lossy(&body).trim()) != expected {
                     return Ok(false);
                 }
@@ -472,13 +465,6 @@ impl Backend for S3 {
                     Error::Backend(format!("GET s3://{bucket}/{key}: no ETag in the answer"))
                 })?)
             }
-            Err(e) if status(&e) == Some(404) => {
-                if expected.is_some() {
-                    return Ok(false);
-                }
-                None
-            }
-            Err(e) => return Err(failed("GET", bucket, &key, e)),
         };
         let value = Bytes::from(format!("{value}\n"));
         let digest = sha256(&value);
