@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -62,7 +62,7 @@ impl SourceFile {
         match &self.bytes {
             SourceBytes::Held(bytes) => Ok(Cow::Borrowed(bytes)),
             SourceBytes::OnDisk(path) => {
-                let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+                let bytes = read_scan(path).map_err(|e| format!("cannot read: {e}"))?;
                 if sha256(&bytes) != self.digest {
                     return Err("the file changed while the batch was being ingested \
                                 (ingest the batch again once it is complete)"
@@ -149,6 +149,16 @@ impl Tally {
             }
         }
     }
+}
+
+/// Reads a scan into a buffer with a page's room (see `ocr::pixels`).
+fn read_scan(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len() as usize;
+    let mut bytes = Vec::with_capacity(ocr::pixels::file_capacity(len));
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// What the run found, filled in by intake and assembler.
@@ -408,7 +418,11 @@ async fn intake_dossier(
         // outgrowing a short one's (about 7 MB, measured with heaptrack).
         let _pass = shared.pixels.entered().await;
         let started = Instant::now();
-        let bytes = match tokio::fs::read(path).await {
+        let read = path.clone();
+        let bytes = match tokio::task::spawn_blocking(move || read_scan(&read))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        {
             // Shared, so that storing it does not copy it.
             Ok(bytes) => Bytes::from(bytes),
             Err(e) => {
@@ -473,7 +487,9 @@ async fn intake_dossier(
                 let bytes = if pages == 1 {
                     SourceBytes::OnDisk(path.clone())
                 } else {
-                    SourceBytes::Held(bytes)
+                    // Held until the file's last page is read: its own size,
+                    // not the page's room it was read into.
+                    SourceBytes::Held(Bytes::copy_from_slice(&bytes))
                 };
                 files.push(SourceFile {
                     rel: rel.clone(),

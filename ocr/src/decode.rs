@@ -6,11 +6,11 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, GrayImage, ImageReader, RgbImage};
+use image::{ColorType, DynamicImage, GrayImage, ImageDecoder, ImageReader, RgbImage};
 use tiff::decoder::{Decoder as TiffDecoder, DecodingResult};
 use tiff::tags::Tag;
 
-use crate::{Error, Result};
+use crate::{Error, Result, pixels};
 
 /// Pixel limits enforced on the header before decoding.
 #[derive(Debug, Clone, Copy)]
@@ -167,9 +167,27 @@ pub fn decode_page(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> 
             image_limits.max_image_height = Some(limits.max_side);
             image_limits.max_alloc = Some(limits.max_pixels.saturating_mul(4));
             reader.limits(image_limits);
-            Ok(normalise(reader.decode()?, dpi))
+            Ok(normalise(read_decoded(reader.into_decoder()?)?, dpi))
         }
     }
+}
+
+/// Decodes 8-bit grey and RGB pages into buffers sized as in [`crate::pixels`];
+/// other kinds, converted later anyway, into `image`'s own.
+fn read_decoded(decoder: impl ImageDecoder) -> Result<DynamicImage> {
+    let (width, height) = decoder.dimensions();
+    let channels = match decoder.color_type() {
+        ColorType::L8 => 1,
+        ColorType::Rgb8 => 3,
+        _ => return Ok(DynamicImage::from_decoder(decoder)?),
+    };
+    let mut buffer = pixels::zeroed(width, height, channels);
+    decoder.read_image(&mut buffer)?;
+    Ok(if channels == 1 {
+        DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, buffer).expect("sized above"))
+    } else {
+        DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, buffer).expect("sized above"))
+    })
 }
 
 /// Reduces any decoded image to grey or RGB, the two kinds the pipeline handles.
@@ -207,7 +225,14 @@ fn decode_tiff(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> {
     limits.check(width, height)?;
     let dpi = tiff_dpi(&mut decoder);
     let color = decoder.colortype()?;
-    let data = decoder.read_image()?;
+    let data = if color == tiff::ColorType::Gray(8) {
+        // One sample a pixel, so one plane: the bytes are the page's rows.
+        let mut buffer = pixels::zeroed(width, height, 1);
+        decoder.read_image_bytes(&mut buffer)?;
+        DecodingResult::U8(buffer)
+    } else {
+        decoder.read_image()?
+    };
     let (w, h) = (width as usize, height as usize);
     let too_short = || Error::Decode("TIFF: image data shorter than its dimensions".into());
     use tiff::ColorType as C;

@@ -131,8 +131,8 @@ impl Engine {
 }
 
 /// A grey page as an uncompressed, single-strip, 8-bit TIFF: the smallest
-/// file leptonica reads quickly from memory, written in one allocation of
-/// exactly its size.
+/// file leptonica reads quickly from memory, written in one allocation as
+/// large as leptonica's image of the page (see [`crate::pixels`]).
 fn grey_tiff(grey: &GrayImage) -> Result<Vec<u8>> {
     let (width, height) = grey.dimensions();
     let pixels = u32::try_from(grey.as_raw().len())
@@ -141,7 +141,9 @@ fn grey_tiff(grey: &GrayImage) -> Result<Vec<u8>> {
     // the next directory's offset (none); the pixels follow.
     const ENTRIES: u16 = 8;
     let data_offset = 8 + 2 + u32::from(ENTRIES) * 12 + 4;
-    let mut tiff = Vec::with_capacity(data_offset as usize + pixels as usize);
+    let mut tiff = Vec::with_capacity(
+        (data_offset as usize + pixels as usize).max(crate::pixels::capacity(width, height, 1)),
+    );
     tiff.extend_from_slice(b"II*\0");
     tiff.extend_from_slice(&8u32.to_le_bytes());
     tiff.extend_from_slice(&ENTRIES.to_le_bytes());
@@ -226,11 +228,17 @@ mod tests {
 
     #[test]
     fn the_page_handed_to_leptonica_is_a_tiff_of_exactly_its_pixels() {
-        let (w, h) = (37u32, 11u32);
+        // A width whose rows leptonica pads, tall enough for the padding to
+        // outweigh the TIFF's header.
+        let (w, h) = (37u32, 200u32);
         let grey = GrayImage::from_fn(w, h, |x, y| image::Luma([(x * 7 + y * 13) as u8]));
         let tiff = grey_tiff(&grey).unwrap();
         assert_eq!(tiff.len(), 8 + 2 + 8 * 12 + 4 + (w * h) as usize);
-        assert_eq!(tiff.capacity(), tiff.len(), "written in one allocation");
+        assert_eq!(
+            tiff.capacity(),
+            40 * 200,
+            "written in one allocation, as large as leptonica's"
+        );
         let mut decoder = tiff::decoder::Decoder::new(std::io::Cursor::new(&tiff)).unwrap();
         assert_eq!(decoder.dimensions().unwrap(), (w, h));
         assert_eq!(decoder.colortype().unwrap(), tiff::ColorType::Gray(8));

@@ -17,6 +17,7 @@ pub mod engine;
 mod error;
 pub mod orientation;
 mod pdf_input;
+pub mod pixels;
 pub mod preprocess;
 
 pub use decode::{Limits, Scan, decode_page, page_count};
