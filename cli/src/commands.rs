@@ -15,7 +15,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Ingest(args) if args.retain_until.is_some() || args.legal_hold => {
             Some(store::Retention {
                 until: args.retain_until,
-                compliance: matches!(args.lock_mode, crate::args::LockMode::Compliance),
+                compliance: args.lock_mode == crate::args::LockMode::Compliance,
                 legal_hold: args.legal_hold,
             })
         }
@@ -78,7 +78,8 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
                 report.objects.existing
             );
         }
-        if let Some(lock) = &archive.lock {
+        // Said only when something was written: "Nothing new" locked nothing.
+        if let (Some(lock), 1..) = (&archive.lock, report.objects.stored) {
             println!("Object Lock on what was written: {lock}.");
         }
         if args_stats {

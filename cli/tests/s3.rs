@@ -320,6 +320,18 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
     );
     let second = all_locked(&moto.endpoint, &bucket, day);
     assert!(second > first, "the second ingest stored nothing: {second}");
+
+    // The same batch once more writes nothing, and names no lock.
+    let output = dossier(
+        dir.path(),
+        &moto.endpoint,
+        &["ingest", again.path().to_str().unwrap()],
+    );
+    ok(&output);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("Nothing new"), "{said}");
+    assert!(said.contains("; 0 object(s) written"), "{said}");
+    assert!(!said.contains("Object Lock"), "{said}");
 }
 
 /// Asserts that every object in the bucket is under compliance retention until
