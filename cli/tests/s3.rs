@@ -303,14 +303,17 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
         toml.replace("Maroua", "Maroua (Extrême-Nord)"),
     )
     .unwrap();
-    let output = dossier(
-        dir.path(),
-        &moto.endpoint,
-        &["ingest", again.path().to_str().unwrap()],
-    );
-    ok(&output);
+    let ingest_again = || {
+        let output = dossier(
+            dir.path(),
+            &moto.endpoint,
+            &["ingest", again.path().to_str().unwrap()],
+        );
+        ok(&output);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
     // The operator sees the lock that applied, though the command named none.
-    let said = String::from_utf8_lossy(&output.stdout);
+    let said = ingest_again();
     assert!(said.contains("Stored 1 dossier(s)"), "{said}");
     assert!(
         said.contains(&format!(
@@ -322,13 +325,7 @@ fn object_lock_keeps_stored_dossiers_from_deletion() {
     assert!(second > first, "the second ingest stored nothing: {second}");
 
     // The same batch once more writes nothing, and names no lock.
-    let output = dossier(
-        dir.path(),
-        &moto.endpoint,
-        &["ingest", again.path().to_str().unwrap()],
-    );
-    ok(&output);
-    let said = String::from_utf8_lossy(&output.stdout);
+    let said = ingest_again();
     assert!(said.contains("Nothing new"), "{said}");
     assert!(said.contains("; 0 object(s) written"), "{said}");
     assert!(!said.contains("Object Lock"), "{said}");
