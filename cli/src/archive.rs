@@ -41,11 +41,7 @@ impl Lock {
         let until = retention.until.map(rfc3339);
         (until.is_some() || retention.legal_hold).then_some(Lock {
             retain_until: until,
-            mode: if retention.compliance {
-                LockMode::Compliance
-            } else {
-                LockMode::Governance
-            },
+            mode: LockMode::of(retention.compliance),
             legal_hold: retention.legal_hold,
         })
     }
@@ -69,7 +65,7 @@ impl Lock {
         };
         Ok(store::Retention {
             until,
-            compliance: self.mode == LockMode::Compliance,
+            compliance: self.mode.is_compliance(),
             legal_hold: self.legal_hold,
         })
     }
@@ -80,21 +76,13 @@ fn describe(retention: &store::Retention) -> Option<String> {
     let until = retention.until.map(|seconds| {
         format!(
             "{} retention until {}",
-            mode_name(retention),
+            LockMode::of(retention.compliance).name(),
             rfc3339(seconds)
         )
     });
     let hold = retention.legal_hold.then(|| "legal hold".to_owned());
     let parts: Vec<String> = until.into_iter().chain(hold).collect();
     (!parts.is_empty()).then(|| parts.join(", "))
-}
-
-fn mode_name(retention: &store::Retention) -> &'static str {
-    if retention.compliance {
-        "compliance"
-    } else {
-        "governance"
-    }
 }
 
 fn rfc3339(seconds: i64) -> String {

@@ -221,6 +221,30 @@ pub enum LockMode {
     Governance,
 }
 
+impl LockMode {
+    /// The mode of a store retention's `compliance` flag.
+    pub fn of(compliance: bool) -> LockMode {
+        if compliance {
+            LockMode::Compliance
+        } else {
+            LockMode::Governance
+        }
+    }
+
+    /// The store's flag for this mode.
+    pub fn is_compliance(self) -> bool {
+        self == LockMode::Compliance
+    }
+
+    /// The mode as the command line and `archive.toml` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LockMode::Compliance => "compliance",
+            LockMode::Governance => "governance",
+        }
+    }
+}
+
 /// A retention date, as seconds since the epoch; it must lie in the future.
 fn parse_retain_until(text: &str) -> Result<i64, String> {
     let full = if text.len() == 10 {

@@ -15,7 +15,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Ingest(args) if args.retain_until.is_some() || args.legal_hold => {
             Some(store::Retention {
                 until: args.retain_until,
-                compliance: args.lock_mode == crate::args::LockMode::Compliance,
+                compliance: args.lock_mode.is_compliance(),
                 legal_hold: args.legal_hold,
             })
         }

@@ -488,7 +488,9 @@ async fn intake_dossier(
                     SourceBytes::OnDisk(path.clone())
                 } else {
                     // Held until the file's last page is read: its own size,
-                    // not the page's room it was read into.
+                    // not the page's room it was read into. Copied rather
+                    // than shrunk in place, which would leave a hole smaller
+                    // than a page, the very thing the room is there to avoid.
                     SourceBytes::Held(Bytes::copy_from_slice(&bytes))
                 };
                 files.push(SourceFile {
