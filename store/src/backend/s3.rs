@@ -14,6 +14,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ObjectLockLegalHoldStatus,
@@ -208,6 +209,18 @@ impl S3 {
         Ok(Some((body.into_bytes().to_vec(), etag)))
     }
 
+    /// A PUT of `bytes` to `key`, with their SHA-256 for the server to check.
+    fn put_request(&self, key: &str, bytes: Bytes, digest: &Digest) -> PutObjectFluentBuilder {
+        self.client
+            .put_object()
+            .bucket(&self.options.bucket)
+            .key(key)
+            .body(ByteStream::from(bytes))
+            // Object Lock buckets insist on the algorithm header as well as the value.
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .checksum_sha256(base64(digest))
+    }
+
     /// A single PUT. `exclusive` asks the server to refuse it if the key exists.
     async fn put_once(
         &self,
@@ -217,15 +230,7 @@ impl S3 {
         exclusive: bool,
     ) -> Result<Put> {
         let retention = &self.options.retention;
-        let mut request = self
-            .client
-            .put_object()
-            .bucket(&self.options.bucket)
-            .key(key)
-            .body(ByteStream::from(bytes))
-            // Object Lock buckets insist on the algorithm header as well as the value.
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(base64(digest));
+        let mut request = self.put_request(key, bytes, digest);
         if exclusive {
             request = request.if_none_match("*");
             if let Some(until) = retention.until {
@@ -468,14 +473,7 @@ impl Backend for S3 {
         };
         let value = Bytes::from(format!("{value}\n"));
         let digest = sha256(&value);
-        let request = self
-            .client
-            .put_object()
-            .bucket(bucket)
-            .key(&key)
-            .body(ByteStream::from(value))
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(base64(&digest));
+        let request = self.put_request(&key, value, &digest);
         let request = match etag {
             Some(etag) => request.if_match(etag),
             None => request.if_none_match("*"),
