@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Peak memory against batch size: dossier ingest with 2 workers on generated
-# batches of 20 and 500 pages (same generator settings), peak RSS from
-# /usr/bin/time. The pipeline streams pages through bounded queues, so the
-# peak should not grow with the batch.
-# Knobs: SMALL (4 dossiers = 20 pages), LARGE (100 dossiers = 500 pages), WORKERS (2).
+# batches (same generator settings), peak RSS from /usr/bin/time. The
+# pipeline streams pages through bounded queues, so the peak should not grow
+# with the batch.
+#
+# One run's peak depends on how the workers' pages happen to coincide, by a
+# few percent either way, and a short batch may end before the worst
+# coincidence comes. So each size runs RUNS times, the sizes taking turns
+# (a slow spell of the machine then touches every size alike), and the
+# summary compares means as well as the extremes.
+# Knobs: SIZES in dossiers of 5 pages (default "4 100": 20 and 500 pages),
+# RUNS (3), WORKERS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SMALL=${SMALL:-4} LARGE=${LARGE:-100} WORKERS=${WORKERS:-2}
+SIZES=${SIZES:-4 100} RUNS=${RUNS:-3} WORKERS=${WORKERS:-2}
 scripts/setup
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 cargo build --release --quiet -p dossier-cli -p dossier-samples
@@ -14,19 +21,46 @@ bin=$PWD/target/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "| batch | pages | MB | seconds | pages/min | peak RSS MiB |"
-echo "| --- | --- | --- | --- | --- | --- |"
-for dossiers in "$SMALL" "$LARGE"; do
-  out="$work/gen-$dossiers"
-  "$bin/dossier-samples" --out "$out" --dossiers "$dossiers" --documents 5 --noise 6 \
-    --max-skew 7 --no-blank-backs --seed 2026 >/dev/null
-  pages=$(find "$out/batch" -name '*.png' -o -name '*.jpg' -o -name '*.tif' | wc -l)
-  mb=$(du -sm "$out/batch" | cut -f1)
-  start=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$work/rss-$dossiers" "$bin/dossier" --archive "$work/archive-$dossiers" \
-    ingest "$out/batch" --workers "$WORKERS" --json >"$work/report-$dossiers.json"
-  seconds=$(echo "$(date +%s.%N) - $start" | bc)
-  rss=$(( $(cat "$work/rss-$dossiers") / 1024 ))
-  ppm=$(echo "scale=1; $pages * 60 / $seconds" | bc)
-  printf "| %s dossiers | %s | %s | %.1f | %s | %s |\n" "$dossiers" "$pages" "$mb" "$seconds" "$ppm" "$rss"
+for dossiers in $SIZES; do
+  "$bin/dossier-samples" --out "$work/gen-$dossiers" --dossiers "$dossiers" --documents 5 \
+    --noise 6 --max-skew 7 --no-blank-backs --seed 2026 >/dev/null
 done
+
+echo "| run | batch | pages | MB | seconds | pages/min | peak RSS MiB |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for run in $(seq "$RUNS"); do
+  for dossiers in $SIZES; do
+    batch="$work/gen-$dossiers/batch"
+    pages=$(find "$batch" -name '*.png' -o -name '*.jpg' -o -name '*.tif' | wc -l)
+    mb=$(du -sm "$batch" | cut -f1)
+    rm -rf "$work/archive"
+    start=$(date +%s.%N)
+    /usr/bin/time -f "%M" -o "$work/rss" "$bin/dossier" --archive "$work/archive" \
+      ingest "$batch" --workers "$WORKERS" --json >"$work/report.json" 2>/dev/null
+    seconds=$(echo "$(date +%s.%N) - $start" | bc)
+    rss=$(( $(cat "$work/rss") / 1024 ))
+    ppm=$(echo "scale=1; $pages * 60 / $seconds" | bc)
+    printf "| %s | %s dossiers | %s | %s | %.1f | %s | %s |\n" \
+      "$run" "$dossiers" "$pages" "$mb" "$seconds" "$ppm" "$rss"
+    echo "$pages $rss" >>"$work/peaks"
+  done
+done
+
+# Per size: mean, lowest and highest peak; then each size against the
+# smallest, by means and at the extremes (its highest over the smallest's
+# lowest, its lowest over the smallest's highest).
+echo
+awk '
+  { n[$1]++; sum[$1] += $2
+    if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2
+    if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2
+    if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
+  END {
+    print "| pages | runs | mean MiB | lowest | highest | mean / smallest mean | range against the smallest |"
+    print "| --- | --- | --- | --- | --- | --- | --- |"
+    s = order[1]; smean = sum[s] / n[s]
+    for (i = 1; i <= k; i++) {
+      p = order[i]; mean = sum[p] / n[p]
+      printf "| %s | %d | %.1f | %d | %d | %.3f | %.3f to %.3f |\n", p, n[p], mean, lo[p], hi[p], mean / smean, lo[p] / hi[s], hi[p] / lo[s]
+    }
+  }' "$work/peaks"
