@@ -36,7 +36,8 @@ for run in $(seq "$RUNS"); do
     rm -rf "$work/archive"
     start=$(date +%s.%N)
     /usr/bin/time -f "%M" -o "$work/rss" "$bin/dossier" --archive "$work/archive" \
-      ingest "$batch" --workers "$WORKERS" --json >"$work/report.json" 2>/dev/null
+      ingest "$batch" --workers "$WORKERS" --json >"$work/report.json" 2>"$work/stderr" ||
+      { cat "$work/stderr" >&2; exit 1; }
     seconds=$(echo "$(date +%s.%N) - $start" | bc)
     rss=$(( $(cat "$work/rss") / 1024 ))
     ppm=$(echo "scale=1; $pages * 60 / $seconds" | bc)
