@@ -21,9 +21,13 @@ bin=$PWD/target/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# Each batch's pages and size, counted once: they do not change between runs.
 for dossiers in $SIZES; do
+  batch="$work/gen-$dossiers/batch"
   "$bin/dossier-samples" --out "$work/gen-$dossiers" --dossiers "$dossiers" --documents 5 \
     --noise 6 --max-skew 7 --no-blank-backs --seed 2026 >/dev/null
+  find "$batch" -name '*.png' -o -name '*.jpg' -o -name '*.tif' | wc -l >"$work/pages-$dossiers"
+  du -sm "$batch" | cut -f1 >"$work/mb-$dossiers"
 done
 
 echo "| run | batch | pages | MB | seconds | pages/min | peak RSS MiB |"
@@ -31,8 +35,7 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 for run in $(seq "$RUNS"); do
   for dossiers in $SIZES; do
     batch="$work/gen-$dossiers/batch"
-    pages=$(find "$batch" -name '*.png' -o -name '*.jpg' -o -name '*.tif' | wc -l)
-    mb=$(du -sm "$batch" | cut -f1)
+    pages=$(cat "$work/pages-$dossiers") mb=$(cat "$work/mb-$dossiers")
     rm -rf "$work/archive"
     start=$(date +%s.%N)
     /usr/bin/time -f "%M" -o "$work/rss" "$bin/dossier" --archive "$work/archive" \
@@ -52,10 +55,10 @@ done
 # lowest, its lowest over the smallest's highest).
 echo
 awk '
-  { n[$1]++; sum[$1] += $2
-    if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2
-    if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2
-    if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
+  { if (++n[$1] == 1) { order[++k] = $1; lo[$1] = hi[$1] = $2 }
+    sum[$1] += $2
+    if ($2 < lo[$1]) lo[$1] = $2
+    if ($2 > hi[$1]) hi[$1] = $2 }
   END {
     print "| pages | runs | mean MiB | lowest | highest | mean / smallest mean | range against the smallest |"
     print "| --- | --- | --- | --- | --- | --- | --- |"

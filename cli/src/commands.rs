@@ -79,7 +79,9 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
             );
         }
         // Said only when something was written: "Nothing new" locked nothing.
-        if let (Some(lock), 1..) = (&archive.lock, report.objects.stored) {
+        if let Some(lock) = &archive.lock
+            && report.objects.stored > 0
+        {
             println!("Object Lock on what was written: {lock}.");
         }
         if args_stats {
