@@ -697,8 +697,9 @@ fn read_page(
     let encode = t2.elapsed().as_secs_f64();
     drop(page.image);
     let t3 = Instant::now();
-    // Tesseract holds three copies of the page for a moment while taking it:
-    // that is done inside the gate too, recognition (the long part) outside.
+    // Tesseract holds three copies of the page for a moment while taking it,
+    // and thresholding it makes a page-size map: both are done inside the
+    // gate too, recognition (the long part) outside.
     let recognition = if page.blank {
         drop(gate);
         None
