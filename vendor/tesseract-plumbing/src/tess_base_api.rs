@@ -339,7 +339,7 @@ impl TessBaseApi {
     /// Wrapper for [`TessBaseAPIGetInputImage`](https://tesseract-ocr.github.io/tessapi/5.x/a00008.html#ad2c023e46bf634305b3ae8cd0c091a65)
     pub fn get_input_image(
         &self,
-    ) -> Option<leptonica_plumbing::memory::BorrowedFrom<leptonica_plumbing::Pix>> {
+    ) -> Option<leptonica_plumbing::memory::BorrowedFrom<'_, leptonica_plumbing::Pix>> {
         let ptr = unsafe { TessBaseAPIGetInputImage(self.0) };
         if ptr.is_null() {
             None
