@@ -22,12 +22,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Each batch's pages and size, counted once: they do not change between runs.
+declare -A pages mb
 for dossiers in $SIZES; do
   batch="$work/gen-$dossiers/batch"
   "$bin/dossier-samples" --out "$work/gen-$dossiers" --dossiers "$dossiers" --documents 5 \
     --noise 6 --max-skew 7 --no-blank-backs --seed 2026 >/dev/null
-  find "$batch" -name '*.png' -o -name '*.jpg' -o -name '*.tif' | wc -l >"$work/pages-$dossiers"
-  du -sm "$batch" | cut -f1 >"$work/mb-$dossiers"
+  pages[$dossiers]=$(find "$batch" -name '*.png' -o -name '*.jpg' -o -name '*.tif' | wc -l)
+  mb[$dossiers]=$(du -sm "$batch" | cut -f1)
 done
 
 echo "| run | batch | pages | MB | seconds | pages/min | peak RSS MiB |"
@@ -35,7 +36,6 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 for run in $(seq "$RUNS"); do
   for dossiers in $SIZES; do
     batch="$work/gen-$dossiers/batch"
-    pages=$(cat "$work/pages-$dossiers") mb=$(cat "$work/mb-$dossiers")
     rm -rf "$work/archive"
     start=$(date +%s.%N)
     /usr/bin/time -f "%M" -o "$work/rss" "$bin/dossier" --archive "$work/archive" \
@@ -43,10 +43,10 @@ for run in $(seq "$RUNS"); do
       { cat "$work/stderr" >&2; exit 1; }
     seconds=$(echo "$(date +%s.%N) - $start" | bc)
     rss=$(( $(cat "$work/rss") / 1024 ))
-    ppm=$(echo "scale=1; $pages * 60 / $seconds" | bc)
+    ppm=$(echo "scale=1; ${pages[$dossiers]} * 60 / $seconds" | bc)
     printf "| %s | %s dossiers | %s | %s | %.1f | %s | %s |\n" \
-      "$run" "$dossiers" "$pages" "$mb" "$seconds" "$ppm" "$rss"
-    echo "$pages $rss" >>"$work/peaks"
+      "$run" "$dossiers" "${pages[$dossiers]}" "${mb[$dossiers]}" "$seconds" "$ppm" "$rss"
+    echo "${pages[$dossiers]} $rss" >>"$work/peaks"
   done
 done
 

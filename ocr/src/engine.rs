@@ -109,12 +109,10 @@ impl Engine {
         // from coinciding with other pages' peaks; left to the start of
         // recognition, it was every late growth of the heap on a long batch
         // (`strace -k` on `brk`). Recognition reuses the binary page: the
-        // text is the same. The reference returned is Tesseract's to keep.
-        drop(
-            self.api
-                .get_thresholded_image()
-                .map_err(|e| Error::Tesseract(format!("thresholding the page: {e}")))?,
-        );
+        // text is the same. Our reference to it goes at once; Tesseract keeps its own.
+        self.api
+            .get_thresholded_image()
+            .map_err(|e| Error::Tesseract(format!("thresholding the page: {e}")))?;
         Ok(())
     }
 
