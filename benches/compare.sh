@@ -4,11 +4,16 @@
 #   dossier ingest                      (deskew, OCR, PDF, hash, store, index)
 #   tesseract CLI, one process per page (-l fra+eng), OCR only
 #   ocrmypdf --deskew -l fra+eng        (Debian's), one process per file
-# Prints a table and writes it to benches/results/DATE-compare.md.
-# Knobs: DOSSIERS (8), DOCS per dossier (5), JOBS in parallel (2), NOISE (6), SKEW (7).
+# dossier and the CLI take about the same time, and one run of either moves
+# by 10% on this machine from one minute to the next, so they run RUNS times,
+# taking turns, and the table gives the median with the range beside it.
+# ocrmypdf, ten times slower, runs once.
+# Prints a table and appends it, under the commit it measured, to
+# benches/results/DATE-compare.md.
+# Knobs: DOSSIERS (8), DOCS per dossier (5), JOBS in parallel (2), NOISE (6), SKEW (7), RUNS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DOSSIERS=${DOSSIERS:-8} DOCS=${DOCS:-5} JOBS=${JOBS:-2} NOISE=${NOISE:-6} SKEW=${SKEW:-7}
+DOSSIERS=${DOSSIERS:-8} DOCS=${DOCS:-5} JOBS=${JOBS:-2} NOISE=${NOISE:-6} SKEW=${SKEW:-7} RUNS=${RUNS:-3}
 
 scripts/setup
 for tool in ocrmypdf tesseract /usr/bin/time bc; do
@@ -26,11 +31,30 @@ pages=$(echo "$files" | wc -l)
 mb=$(du -sm "$work/batch" | cut -f1)
 now() { date +%s.%N; }
 
-# dossier
-start=$(now)
-/usr/bin/time -f "%M" -o "$work/dossier.rss" "$bin/dossier" --archive "$work/archive" ingest "$work/batch" \
-  --workers "$JOBS" --json >"$work/dossier.json"
-dossier_s=$(echo "$(now) - $start" | bc)
+# dossier and the tesseract CLI, taking turns; each run starts from nothing.
+dossier_run() {
+  rm -rf "$work/archive"
+  local start
+  start=$(now)
+  /usr/bin/time -f "%M" -o "$work/dossier.rss.$1" "$bin/dossier" --archive "$work/archive" ingest "$work/batch" \
+    --workers "$JOBS" --json >"$work/dossier.json"
+  echo "$(now) - $start" | bc >>"$work/dossier.seconds"
+}
+tess_run() {
+  rm -rf "$work/t-tess"
+  local start
+  start=$(now)
+  echo "$files" | OMP_THREAD_LIMIT=1 xargs -P "$JOBS" -I{} sh -c \
+    'mkdir -p "$2/t-tess/$(dirname "$1")" && /usr/bin/time -f "%M" -o "$2/t-tess/$1.rss" tesseract "$3/$1" "$2/t-tess/$1.0" -l fra+eng quiet' \
+    _ {} "$work" "$work/batch"
+  echo "$(now) - $start" | bc >>"$work/tess.seconds"
+  cat "$work"/t-tess/*/*.rss >>"$work/tess.rss"
+}
+for run in $(seq "$RUNS"); do
+  dossier_run "$run"
+  tess_run
+done
+# The texts dossier stored, from the last run's archive.
 python3 - "$work" "$bin/dossier" <<'PY'
 import json, os, subprocess, sys
 work, dossier = sys.argv[1], sys.argv[2]
@@ -42,13 +66,6 @@ for d in json.load(open(f"{work}/truth.json"))["dossiers"]:
         open(f"{work}/t-dossier/{d['id']}/{name}.{p['source']['page']}.txt", "w").write(p["text"])
 PY
 
-# tesseract CLI
-start=$(now)
-echo "$files" | OMP_THREAD_LIMIT=1 xargs -P "$JOBS" -I{} sh -c \
-  'mkdir -p "$2/t-tess/$(dirname "$1")" && /usr/bin/time -f "%M" -o "$2/t-tess/$1.rss" tesseract "$3/$1" "$2/t-tess/$1.0" -l fra+eng quiet' \
-  _ {} "$work" "$work/batch"
-tess_s=$(echo "$(now) - $start" | bc)
-
 # ocrmypdf
 start=$(now)
 echo "$files" | OMP_THREAD_LIMIT=1 xargs -P "$JOBS" -I{} sh -c \
@@ -57,25 +74,33 @@ echo "$files" | OMP_THREAD_LIMIT=1 xargs -P "$JOBS" -I{} sh -c \
 ocrmypdf_s=$(echo "$(now) - $start" | bc)
 
 max_rss() { cat "$@" | sort -n | tail -1; }
-row() { # label seconds rss_kib score_json
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f to %.1f", lo, hi }'; }
+echo "$ocrmypdf_s" >"$work/ocrmypdf.seconds"
+row() { # label runs seconds_file rss_kib score_json
   python3 -c '
 import json, sys
-label, secs, rss, pages, score = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5])
+label, runs, secs, spread, rss, pages, score = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), json.loads(sys.argv[7])
 mean, median, worst = (100 * score[k] for k in ("cer_mean", "cer_median", "cer_max"))
-print(f"| {label} | {secs:.1f} | {pages * 60 / secs:.1f} | {rss / 1024:.0f} | {mean:.2f}% | {median:.2f}% | {worst:.1f}% |")
-' "$1" "$2" "$3" "$pages" "$4"
+print(f"| {label} | {runs} | {secs:.1f} | {spread} | {pages * 60 / secs:.1f} | {rss / 1024:.0f} | {mean:.2f}% | {median:.2f}% | {worst:.1f}% |")
+' "$1" "$(wc -l <"$2")" "$(median "$2")" "$(range "$2")" "$3" "$pages" "$4"
 }
 score() { "$bin/dossier-score" "$work/truth.json" "$work/$1" "$2"; }
+# Each turn's CLI time over dossier's, for the spread of the ratio.
+ratios=$(paste "$work/tess.seconds" "$work/dossier.seconds" | awk '{ printf "%s%.2f", sep, $1 / $2; sep = ", " }')
 out="benches/results/$(date +%Y-%m-%d)-compare.md"
 mkdir -p benches/results
 {
+  echo
+  echo "## $(date -u +%H:%M) UTC, on $(git rev-parse --short HEAD 2>/dev/null || echo 'an unknown commit')"
+  echo
   echo "Batch: $DOSSIERS dossiers, $pages pages of 300-dpi A4 ($mb MB), noise $NOISE, skew up to $SKEW degrees; $JOBS in parallel; $(nproc) cores."
   echo
-  echo "| tool | seconds | pages/min | peak RSS MiB (per process) | CER mean | CER median | CER max |"
-  echo "| --- | --- | --- | --- | --- | --- | --- |"
-  row "dossier ingest (deskew, OCR, PDF, store, index)" "$dossier_s" "$(cat "$work/dossier.rss")" "$(score t-dossier dossier)"
-  row "tesseract CLI (OCR only)" "$tess_s" "$(max_rss "$work"/t-tess/*/*.rss)" "$(score t-tess tesseract)"
-  row "ocrmypdf --deskew" "$ocrmypdf_s" "$(max_rss "$work"/t-ocrmypdf/*/*.rss)" "$(score t-ocrmypdf ocrmypdf)"
+  echo "| tool | runs | seconds (median) | seconds (range) | pages/min | peak RSS MiB (per process) | CER mean | CER median | CER max |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  row "dossier ingest (deskew, OCR, PDF, store, index)" "$work/dossier.seconds" "$(max_rss "$work"/dossier.rss.*)" "$(score t-dossier dossier)"
+  row "tesseract CLI (OCR only)" "$work/tess.seconds" "$(max_rss "$work/tess.rss")" "$(score t-tess tesseract)"
+  row "ocrmypdf --deskew" "$work/ocrmypdf.seconds" "$(max_rss "$work"/t-ocrmypdf/*/*.rss)" "$(score t-ocrmypdf ocrmypdf)"
   echo
-  echo "dossier vs tesseract CLI: $(echo "scale=2; $tess_s / $dossier_s" | bc)x the speed; vs ocrmypdf: $(echo "scale=2; $ocrmypdf_s / $dossier_s" | bc)x."
-} | tee "$out"
+  echo "dossier vs tesseract CLI, medians: $(echo "scale=2; $(median "$work/tess.seconds") / $(median "$work/dossier.seconds")" | bc)x the speed (turn by turn: $ratios); vs ocrmypdf: $(echo "scale=2; $ocrmypdf_s / $(median "$work/dossier.seconds")" | bc)x."
+} | tee -a "$out"
