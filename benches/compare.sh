@@ -75,7 +75,8 @@ ocrmypdf_s=$(echo "$(now) - $start" | bc)
 
 max_rss() { cat "$@" | sort -n | tail -1; }
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-range() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f to %.1f", lo, hi }'; }
+range() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR == 1) printf "%.1f", lo; else printf "%.1f to %.1f", lo, hi }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "$ocrmypdf_s" >"$work/ocrmypdf.seconds"
 row() { # label runs seconds_file rss_kib score_json
   python3 -c '
@@ -92,7 +93,7 @@ out="benches/results/$(date +%Y-%m-%d)-compare.md"
 mkdir -p benches/results
 {
   echo
-  echo "## $(date -u +%H:%M) UTC, on $(git rev-parse --short HEAD 2>/dev/null || echo 'an unknown commit')"
+  echo "## $(date -u +%H:%M) UTC, on $(git describe --always --dirty 2>/dev/null || echo 'an unknown commit')"
   echo
   echo "Batch: $DOSSIERS dossiers, $pages pages of 300-dpi A4 ($mb MB), noise $NOISE, skew up to $SKEW degrees; $JOBS in parallel; $(nproc) cores."
   echo
@@ -102,5 +103,5 @@ mkdir -p benches/results
   row "tesseract CLI (OCR only)" "$work/tess.seconds" "$(max_rss "$work/tess.rss")" "$(score t-tess tesseract)"
   row "ocrmypdf --deskew" "$work/ocrmypdf.seconds" "$(max_rss "$work"/t-ocrmypdf/*/*.rss)" "$(score t-ocrmypdf ocrmypdf)"
   echo
-  echo "dossier vs tesseract CLI, medians: $(echo "scale=2; $(median "$work/tess.seconds") / $(median "$work/dossier.seconds")" | bc)x the speed (turn by turn: $ratios); vs ocrmypdf: $(echo "scale=2; $ocrmypdf_s / $(median "$work/dossier.seconds")" | bc)x."
+  echo "dossier vs tesseract CLI, medians: $(ratio "$(median "$work/tess.seconds")" "$(median "$work/dossier.seconds")")x the speed (turn by turn: $ratios); vs ocrmypdf: $(ratio "$ocrmypdf_s" "$(median "$work/dossier.seconds")")x."
 } | tee -a "$out"
