@@ -36,7 +36,7 @@ dossier_run() {
   rm -rf "$work/archive"
   local start
   start=$(now)
-  /usr/bin/time -f "%M" -o "$work/dossier.rss.$1" "$bin/dossier" --archive "$work/archive" ingest "$work/batch" \
+  /usr/bin/time -f "%M" -a -o "$work/dossier.rss" "$bin/dossier" --archive "$work/archive" ingest "$work/batch" \
     --workers "$JOBS" --json >"$work/dossier.json"
   echo "$(now) - $start" | bc >>"$work/dossier.seconds"
 }
@@ -51,7 +51,7 @@ tess_run() {
   cat "$work"/t-tess/*/*.rss >>"$work/tess.rss"
 }
 for run in $(seq "$RUNS"); do
-  dossier_run "$run"
+  dossier_run
   tess_run
 done
 # The texts dossier stored, from the last run's archive.
@@ -78,6 +78,8 @@ median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) 
 range() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR == 1) printf "%.1f", lo; else printf "%.1f to %.1f", lo, hi }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "$ocrmypdf_s" >"$work/ocrmypdf.seconds"
+dossier_median=$(median "$work/dossier.seconds")
+tess_median=$(median "$work/tess.seconds")
 row() { # label runs seconds_file rss_kib score_json
   python3 -c '
 import json, sys
@@ -99,9 +101,9 @@ mkdir -p benches/results
   echo
   echo "| tool | runs | seconds (median) | seconds (range) | pages/min | peak RSS MiB (per process) | CER mean | CER median | CER max |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-  row "dossier ingest (deskew, OCR, PDF, store, index)" "$work/dossier.seconds" "$(max_rss "$work"/dossier.rss.*)" "$(score t-dossier dossier)"
+  row "dossier ingest (deskew, OCR, PDF, store, index)" "$work/dossier.seconds" "$(max_rss "$work/dossier.rss")" "$(score t-dossier dossier)"
   row "tesseract CLI (OCR only)" "$work/tess.seconds" "$(max_rss "$work/tess.rss")" "$(score t-tess tesseract)"
   row "ocrmypdf --deskew" "$work/ocrmypdf.seconds" "$(max_rss "$work"/t-ocrmypdf/*/*.rss)" "$(score t-ocrmypdf ocrmypdf)"
   echo
-  echo "dossier vs tesseract CLI, medians: $(ratio "$(median "$work/tess.seconds")" "$(median "$work/dossier.seconds")")x the speed (turn by turn: $ratios); vs ocrmypdf: $(ratio "$ocrmypdf_s" "$(median "$work/dossier.seconds")")x."
+  echo "dossier vs tesseract CLI, medians: $(ratio "$tess_median" "$dossier_median")x the speed (turn by turn: $ratios); vs ocrmypdf: $(ratio "$ocrmypdf_s" "$dossier_median")x."
 } | tee -a "$out"
