@@ -190,6 +190,19 @@ impl Archive {
         if path.exists() {
             return Ok(store::Signer::load(&path)?);
         }
+        // Another station made the store's key: a new one here would replace
+        // the public key every earlier seal is checked against.
+        if let Some(public) = self.store.public_key().await? {
+            bail!(
+                "{} already seals with the key whose public half is {public}, and {} does not \
+                 hold it: copy keys/signing.key from the station that made it into {}",
+                self.store.backend().describe(),
+                self.root.display(),
+                path.parent()
+                    .map_or(path.clone(), Path::to_path_buf)
+                    .display()
+            );
+        }
         let signer = store::Signer::generate()?;
         signer.save(&path)?;
         self.store.set_public_key(&signer.public_hex()).await?;
@@ -199,6 +212,39 @@ impl Archive {
             signer.public_hex()
         );
         Ok(signer)
+    }
+
+    /// This archive folder's name among the stations writing to its store
+    /// (`ARCHIVE/station`, made on first use from the machine's name and a
+    /// hashed part: two folders on one machine are two stations).
+    pub fn station(&self) -> Result<String> {
+        let path = self.root.join("station");
+        match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+        let host: String = store::writers::host_name()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(40)
+            .collect();
+        // Unique enough to tell stations apart, not a secret.
+        let seed = format!(
+            "{host} {} {} {:?}",
+            self.root.display(),
+            std::process::id(),
+            std::time::SystemTime::now()
+        );
+        let station = format!(
+            "{}-{}",
+            if host.is_empty() { "station" } else { &host },
+            &store::sha256(seed.as_bytes()).hex()[..8]
+        );
+        std::fs::write(&path, format!("{station}\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(station)
     }
 }
 

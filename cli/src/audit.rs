@@ -45,11 +45,14 @@ pub async fn verify(archive: &Archive, args: VerifyArgs, json: bool) -> Result<u
         }
         if !report.pending.is_empty() {
             println!(
-                "Pending: {} object(s) written since the newest ledger record and not named yet: \
+                "Pending: {} object(s) written since an ingest began and not named yet: \
                  an ingest under way has not reached its commit point (or was interrupted: \
                  running it again completes it).",
                 report.pending.len()
             );
+        }
+        for lease in &report.writers {
+            println!("{}", describe_lease(lease));
         }
         for problem in &report.problems {
             println!(
@@ -344,4 +347,32 @@ pub async fn keygen(archive: &Archive, args: KeygenArgs, json: bool) -> Result<u
         println!("Public key (Ed25519) for auditors: {}", signer.public_hex());
     }
     Ok(exit::OK)
+}
+
+/// A writer's lease in words, for `verify`: who, since when, and when it was
+/// last renewed (every 30 s while its ingest runs).
+fn describe_lease(lease: &store::Lease) -> String {
+    let host = if lease.host.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", lease.host)
+    };
+    let ago = humantime::parse_rfc3339_weak(&lease.seen)
+        .ok()
+        .and_then(|seen| std::time::SystemTime::now().duration_since(seen).ok())
+        .map(|ago| humantime::format_duration(std::time::Duration::from_secs(ago.as_secs())));
+    let renewed = match (&ago, lease.is_live()) {
+        (Some(ago), true) => format!("lease renewed {ago} ago"),
+        (Some(ago), false) => format!(
+            "lease last renewed {} ({ago} ago): killed or stopped; running ingest again \
+             on that station completes it",
+            lease.seen
+        ),
+        (None, true) => format!("lease renewed {}", lease.seen),
+        (None, false) => "lease renewed at an unknown time".to_owned(),
+    };
+    format!(
+        "Writing: station {}{host} (process {}), ingest begun {}, {renewed}.",
+        lease.station, lease.pid, lease.started
+    )
 }

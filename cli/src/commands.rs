@@ -364,10 +364,13 @@ pub async fn run_ingest(
     progress: Arc<dyn ingest::Progress>,
 ) -> Result<ingest::Report> {
     let (_lock, interrupted) = crate::archive::IngestLock::take(&archive.root)?;
+    let station = archive.station()?;
+    let store = archive.store.writing_as(&station);
     if interrupted {
         // A run was killed: finish what its ledger committed, sweep what it
-        // left half-written, and rebuild the derived index.
-        let recovery = store::verify::recover(&archive.store).await?;
+        // left half-written (not what other stations are writing), and
+        // rebuild the derived index.
+        let recovery = store::verify::recover(&store, Some(&station)).await?;
         rebuild_index(archive).await?;
         eprintln!(
             "Recovered from an interrupted ingest: {} dossier ref(s) completed, {} stray object(s) removed, index rebuilt.",
@@ -376,11 +379,37 @@ pub async fn run_ingest(
     }
     let job = ingest::Job {
         batches,
-        store: archive.store.clone(),
+        store: store.clone(),
         index: archive.index.clone(),
         options,
         progress,
         signer: Some(Arc::new(archive.signer().await?)),
     };
-    ingest::ingest(job).await.context("ingest stopped")
+    // The lease says when it was last renewed, so that a station reading it
+    // can tell a running ingest from one killed long ago.
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let renewing = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    () = tokio::time::sleep(store::writers::RENEWAL) => {}
+                }
+                if let Err(e) = store.renew_lease().await {
+                    tracing::warn!("could not renew this station's lease: {e}");
+                }
+            }
+        })
+    };
+    let report = ingest::ingest(job).await.context("ingest stopped");
+    // A renewal under way finishes first: it must not land after the release.
+    let _ = stop.send(());
+    let _ = renewing.await;
+    // A run that stopped on an error keeps its lease: what it stored stays
+    // pending, for every station, until it is run again.
+    if report.is_ok() {
+        store.end_lease().await?;
+    }
+    report
 }

@@ -258,6 +258,96 @@ fn an_outage_stops_ingest_with_a_clear_error_and_a_rerun_finishes_cleanly() {
 }
 
 #[test]
+fn two_stations_on_one_bucket_leave_each_others_unfinished_work_alone() {
+    let server = S3Server::start();
+    let endpoint = &server.endpoint;
+    let bucket = endpoint.create_bucket_blocking(false);
+    let store = format!("s3://{bucket}");
+    let (b, a) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let batch = batch();
+    let batch = batch.to_str().unwrap();
+
+    // Station B is killed part-way through a batch, with scans stored and
+    // not yet named by the ledger.
+    let mut ingest = Command::new(env!("CARGO_BIN_EXE_dossier"));
+    ingest
+        .args(["ingest", batch, "--store", &store, "--archive"])
+        .arg(b.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (name, value) in endpoint.env() {
+        ingest.env(name, value);
+    }
+    let mut child = ingest.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while keys(endpoint, &bucket, "objects/").len() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "nothing stored"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let station_b = std::fs::read_to_string(b.path().join("station")).unwrap();
+    assert_eq!(keys(endpoint, &bucket, "refs/writers/").len(), 1);
+
+    // Station A, a new folder on the same store, does not make a second
+    // signing key: it says whose key to copy.
+    let refused = dossier(a.path(), endpoint, &["ingest", batch, "--store", &store]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("copy keys/signing.key"), "{stderr}");
+    std::fs::create_dir_all(a.path().join("keys")).unwrap();
+    std::fs::copy(
+        b.path().join("keys/signing.key"),
+        a.path().join("keys/signing.key"),
+    )
+    .unwrap();
+
+    // A's auditor sees B's unfinished work as pending, not as strays.
+    let verify = dossier(a.path(), endpoint, &["verify", "--json"]);
+    let report: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{report}");
+    assert!(
+        !report["pending"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    assert_eq!(
+        report["writers"][0]["station"],
+        station_b.trim(),
+        "{report}"
+    );
+    let said = dossier(a.path(), endpoint, &["verify"]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains(&format!("station {}", station_b.trim())),
+        "{said}"
+    );
+    assert!(said.contains("lease renewed"), "{said}");
+
+    // A recovering from a killed run of its own (its lock left by a process
+    // that is gone) sweeps nothing B may still name.
+    let gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait_with_output().unwrap();
+    std::fs::write(a.path().join("ingest.lock"), format!("{pid}\n")).unwrap();
+    let recovered = dossier(a.path(), endpoint, &["ingest", batch, "--json"]);
+    let stderr = String::from_utf8_lossy(&recovered.stderr);
+    assert_eq!(recovered.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(", 0 stray object(s) removed"), "{stderr}");
+
+    // B run again finds its dossiers stored and gives its lease back:
+    // the archive is whole, with nobody writing.
+    ok(&dossier(b.path(), endpoint, &["ingest", batch]));
+    assert!(keys(endpoint, &bucket, "refs/writers/").is_empty());
+    let clean = ok(&dossier(a.path(), endpoint, &["verify", "--json"]));
+    assert_eq!(clean["problems"].as_array().unwrap().len(), 0, "{clean}");
+    assert_eq!(clean["pending"].as_array().unwrap().len(), 0, "{clean}");
+    assert_eq!(clean["writers"].as_array().unwrap().len(), 0, "{clean}");
+}
+
+#[test]
 fn object_lock_keeps_stored_dossiers_from_deletion() {
     let moto = Moto::start();
     let bucket = moto.endpoint.create_bucket_blocking(true);

@@ -14,6 +14,7 @@ pub mod manifest;
 mod objects;
 pub mod seal;
 pub mod verify;
+pub mod writers;
 
 pub use backend::{
     Backend, Put,
@@ -27,6 +28,7 @@ pub use ledger::{Event, Record};
 pub use manifest::{Manifest, ObjectRef};
 pub use objects::Store;
 pub use seal::Signer;
+pub use writers::Lease;
 
 /// Now, as an RFC 3339 UTC timestamp (to the second), for manifests and ledger records.
 pub fn now_rfc3339() -> String {

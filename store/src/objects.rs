@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::backend::{Backend, Put, local::Local};
 use crate::ledger::{Event, Record};
 use crate::manifest::{Manifest, ObjectRef};
+use crate::writers::Lease;
 use crate::{Bytes, Digest, Error, Result, sha256};
 
 /// The archive's objects and refs. Cheap to clone.
@@ -16,6 +17,16 @@ pub struct Store {
     backend: Arc<dyn Backend>,
     /// Serialises ledger appends within this process: each record names the one before.
     ledger_lock: Arc<tokio::sync::Mutex<()>>,
+    /// A writer's lease, taken before this handle first writes an object
+    /// (see [`Store::writing_as`]).
+    lease: Option<Arc<LeaseState>>,
+}
+
+/// The lease a writing handle takes on its first write, and whether it did.
+#[derive(Debug)]
+struct LeaseState {
+    station: String,
+    taken: tokio::sync::OnceCell<Lease>,
 }
 
 impl Store {
@@ -23,7 +34,54 @@ impl Store {
         Store {
             backend,
             ledger_lock: Arc::default(),
+            lease: None,
         }
+    }
+
+    /// This store, as written by an ingest of `station`: before its first new
+    /// object, it records a lease (`writers/STATION`), so that other stations'
+    /// checks and recoveries leave what it stores before its commit point
+    /// alone. A run that only finds its objects already there takes none.
+    pub fn writing_as(&self, station: &str) -> Store {
+        Store {
+            lease: Some(Arc::new(LeaseState {
+                station: station.to_owned(),
+                taken: tokio::sync::OnceCell::new(),
+            })),
+            ..self.clone()
+        }
+    }
+
+    /// Says the writer is still alive, if it took its lease.
+    pub async fn renew_lease(&self) -> Result<()> {
+        match self.lease.as_ref().and_then(|l| l.taken.get()) {
+            Some(lease) => {
+                let mut lease = lease.clone();
+                lease.seen = crate::now_rfc3339();
+                self.hold_lease(&lease).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Gives the station's lease back: everything written is named now. One
+    /// left by an earlier, killed run of the station goes too, even if this
+    /// run found nothing to write (and so took none).
+    pub async fn end_lease(&self) -> Result<()> {
+        let Some(state) = &self.lease else {
+            return Ok(());
+        };
+        let left = || async {
+            let name = format!("writers/{}", state.station);
+            self.backend
+                .get_ref(&name)
+                .await
+                .map(|lease| lease.is_some())
+        };
+        if state.taken.initialized() || left().await? {
+            self.release_lease(&state.station).await?;
+        }
+        Ok(())
     }
 
     /// The embedded default: files under `root`.
@@ -43,16 +101,26 @@ impl Store {
     ) -> Result<(ObjectRef, Put)> {
         let bytes = bytes.into();
         let key = digest.key();
-        let len = bytes.len() as u64;
-        let put = self.backend.put(&key, bytes, &digest).await?;
-        Ok((
-            ObjectRef {
-                key,
-                sha256: digest,
-                bytes: len,
-            },
-            put,
-        ))
+        let object = ObjectRef {
+            key,
+            sha256: digest,
+            bytes: bytes.len() as u64,
+        };
+        if let Some(state) = self.lease.as_ref().filter(|l| !l.taken.initialized()) {
+            // Until the lease is needed, an object already there is left as is.
+            if self.backend.head(&object.key).await?.is_some() {
+                return Ok((object, Put::Existed));
+            }
+            state
+                .taken
+                .get_or_try_init(|| async {
+                    let lease = Lease::now(&state.station);
+                    self.hold_lease(&lease).await.map(|()| lease)
+                })
+                .await?;
+        }
+        let put = self.backend.put(&object.key, bytes, &digest).await?;
+        Ok((object, put))
     }
 
     /// Hashes and stores bytes; a no-op if they are already there.
@@ -365,6 +433,9 @@ mod tests {
         async fn set_ref(&self, name: &str, value: &str) -> Result<()> {
             self.inner.set_ref(name, value).await
         }
+        async fn delete_ref(&self, name: &str) -> Result<()> {
+            self.inner.delete_ref(name).await
+        }
         async fn swap_ref(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool> {
             if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
                 self.rival.append(rejected("B/rival")).await?;
@@ -479,8 +550,60 @@ mod tests {
         );
 
         // With no ingest writing, recovery sweeps both.
-        assert_eq!(crate::verify::sweep(&store).await.unwrap(), 2);
+        assert_eq!(crate::verify::sweep(&store, None).await.unwrap(), 2);
         let report = crate::verify::verify(&store, &[]).await.unwrap();
         assert!(report.problems.is_empty() && report.pending.is_empty());
+    }
+
+    #[tokio::test]
+    async fn another_stations_unnamed_objects_are_pending_and_survive_a_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        // Two stations on one store: two handles on the same files.
+        let (here, there) = (Store::local(dir.path()), Store::local(dir.path()));
+        let (ours, _) = here.put(Bytes::from_static(b"ours, left")).await.unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("objects").join(&ours.key))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        here.append(rejected("B/x")).await.unwrap();
+        // Station B begins an ingest and stores a page before its commit point.
+        let lease = crate::Lease::now("station-b");
+        there.hold_lease(&lease).await.unwrap();
+        let (theirs, _) = there
+            .put(Bytes::from_static(b"station b's page"))
+            .await
+            .unwrap();
+
+        // Without the lease, a check here would call B's page a stray.
+        let report = crate::verify::verify(&here, &[]).await.unwrap();
+        assert_eq!(report.pending, std::slice::from_ref(&theirs.key));
+        assert_eq!(report.writers, std::slice::from_ref(&lease));
+        let strays: Vec<&str> = report.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(strays, [ours.key.as_str()]);
+
+        // This station recovering sweeps its own stray and keeps B's page.
+        assert_eq!(
+            crate::verify::sweep(&here, Some("station-a"))
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(here.get(&ours.sha256).await.is_err());
+        assert!(here.get(&theirs.sha256).await.is_ok());
+
+        // B's own recovery (its run was killed) sweeps what its lease covered.
+        assert_eq!(
+            crate::verify::sweep(&there, Some("station-b"))
+                .await
+                .unwrap(),
+            1
+        );
+        there.release_lease("station-b").await.unwrap();
+        let report = crate::verify::verify(&here, &[]).await.unwrap();
+        assert!(report.problems.is_empty() && report.pending.is_empty());
+        assert!(report.writers.is_empty());
     }
 }

@@ -12,6 +12,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::ledger::{Event, Record};
+use crate::writers::Lease;
 use crate::{Digest, Error, Result, Store, sha256};
 
 /// What kind of problem was found.
@@ -46,16 +47,21 @@ pub struct Report {
     pub bytes: u64,
     pub seconds: f64,
     pub problems: Vec<Problem>,
-    /// Only from [`verify_while_writing`]: objects nothing names yet that were
-    /// written since the newest ledger record, which an ingest under way (or
-    /// interrupted) stored before its commit point. Not problems; older
-    /// unnamed objects are still `unexpected`.
+    /// Objects nothing names yet that an ingest under way (or interrupted)
+    /// may have stored before its commit point: those written since the
+    /// start of an ingest that holds a lease (see [`crate::writers`]), on this
+    /// station or another, and, from [`verify_while_writing`], those written
+    /// since the newest ledger record. Not problems; older unnamed objects are
+    /// still `unexpected`.
     pub pending: Vec<String>,
+    /// The leases found: ingests writing now, or killed or stopped and not
+    /// yet run again.
+    pub writers: Vec<Lease>,
 }
 
-/// How far before the newest record an unnamed object still counts as
-/// pending: the record's time is the writer's clock, an S3 object's the
-/// server's.
+/// How far before the newest record (or a lease's start) an unnamed object
+/// still counts as pending: those times are the writer's clock, an S3
+/// object's the server's.
 const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Objects fetched and hashed at once by `verify`.
@@ -63,20 +69,32 @@ const IN_FLIGHT: usize = 8;
 
 /// Checks the whole archive, or only the named dossiers' objects (the ledger is always checked).
 /// Every object nothing names is `unexpected`: no ingest is writing.
+/// Objects written since the start of a writer's lease are `pending` either way.
 pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
-    check(store, dossiers, false).await
+    check(store, dossiers, false, None).await
 }
 
 /// [`verify`] while an ingest is writing to the archive (or one was killed
 /// and not run again): unnamed objects written since the newest ledger record
 /// are `pending`, not problems.
 pub async fn verify_while_writing(store: &Store, dossiers: &[String]) -> Result<Report> {
-    check(store, dossiers, true).await
+    check(store, dossiers, true, None).await
 }
 
-async fn check(store: &Store, dossiers: &[String], writing: bool) -> Result<Report> {
+/// `own`: the station checking, whose own lease (left by its killed run) does
+/// not protect anything: what that run left unnamed is stray.
+async fn check(
+    store: &Store,
+    dossiers: &[String],
+    writing: bool,
+    own: Option<&str>,
+) -> Result<Report> {
     let started = Instant::now();
     let mut problems = Vec::new();
+    // Read before anything else: an ingest starting after this read stores
+    // objects after the listing below began, which may then call them strays.
+    // Its lease time bounds that: see `since_lease`.
+    let writers = store.leases().await?;
     let records = walk_ledger(store, &mut problems).await?;
 
     // What the ledger says should exist, and why.
@@ -214,24 +232,36 @@ async fn check(store: &Store, dossiers: &[String], writing: bool) -> Result<Repo
     if wanted.is_none() {
         // Written after the newest record we read (minus the skew): an ingest
         // may be between storing them and its commit point.
-        let since = records
-            .first()
-            .and_then(|(_, record)| humantime::parse_rfc3339_weak(&record.at).ok())
-            .map(|at| at.checked_sub(CLOCK_SKEW).unwrap_or(std::time::UNIX_EPOCH));
+        let before =
+            |at: std::time::SystemTime| at.checked_sub(CLOCK_SKEW).unwrap_or(std::time::UNIX_EPOCH);
+        let since_record = writing.then(|| {
+            records
+                .first()
+                .and_then(|(_, record)| humantime::parse_rfc3339_weak(&record.at).ok())
+                .map_or(std::time::UNIX_EPOCH, before)
+        });
+        // Another station's ingest (or ours, seen by a plain `verify`) may be
+        // anywhere between its start and its commit point. A lease whose
+        // start cannot be read protects everything unnamed.
+        let since_lease = writers
+            .iter()
+            .filter(|lease| Some(lease.station.as_str()) != own)
+            .map(|lease| lease.started_at().map_or(std::time::UNIX_EPOCH, before))
+            .min();
+        let since = since_record.into_iter().chain(since_lease).min();
         for key in store.backend().list().await? {
             let named = Digest::from_key(&key).is_some_and(|d| expected.contains_key(&d));
             if named {
                 continue;
             }
-            let recent = writing
-                && match since {
-                    None => true,
-                    Some(since) => store
-                        .backend()
-                        .modified(&key)
-                        .await?
-                        .is_none_or(|written| written >= since),
-                };
+            let recent = match since {
+                None => false,
+                Some(since) => store
+                    .backend()
+                    .modified(&key)
+                    .await?
+                    .is_none_or(|written| written >= since),
+            };
             if recent {
                 pending.push(key);
             } else {
@@ -253,6 +283,7 @@ async fn check(store: &Store, dossiers: &[String], writing: bool) -> Result<Repo
         seconds: started.elapsed().as_secs_f64(),
         problems,
         pending,
+        writers,
     })
 }
 
@@ -268,7 +299,8 @@ pub struct Recovery {
 /// Brings the archive back to a consistent state after a run was killed:
 /// completes ref moves the ledger had committed, then sweeps what nothing names.
 /// The ledger is the authority: a ref is only ever moved to what it records.
-pub async fn recover(store: &Store) -> Result<Recovery> {
+/// `own` is the recovering station (see [`sweep`]).
+pub async fn recover(store: &Store, own: Option<&str>) -> Result<Recovery> {
     let mut recovery = Recovery::default();
     let mut problems = Vec::new();
     let records = walk_ledger(store, &mut problems).await?;
@@ -292,15 +324,18 @@ pub async fn recover(store: &Store) -> Result<Recovery> {
             recovery.refs_completed += 1;
         }
     }
-    recovery.objects_removed = sweep(store).await?;
+    recovery.objects_removed = sweep(store, own).await?;
     Ok(recovery)
 }
 
 /// Removes the objects nothing names: what a run killed before its commit
-/// point left behind. Run only while no ingest is writing. Returns how many
-/// objects were removed; does nothing if the ledger itself has problems.
-pub async fn sweep(store: &Store) -> Result<usize> {
-    let report = verify(store, &[]).await?;
+/// point left behind. Run only while no ingest of this station is writing;
+/// objects written since another station's lease began are kept, as that
+/// station may be about to name them. `own` is this station: its own lease
+/// is the killed run's and protects nothing. Returns how many objects were
+/// removed; does nothing if the ledger itself has problems.
+pub async fn sweep(store: &Store, own: Option<&str>) -> Result<usize> {
+    let report = check(store, &[], false, own).await?;
     if report.problems.iter().any(|p| p.kind != Kind::Unexpected) {
         return Ok(0);
     }

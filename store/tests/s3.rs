@@ -62,6 +62,12 @@ async fn objects_and_refs_round_trip() {
     );
     // Refs live beside the objects, never among them.
     assert_eq!(s3.list().await.unwrap().len(), 1);
+    // A lease goes when its ingest ends; an absent one is no error.
+    s3.set_ref("writers/station-a", "{}").await.unwrap();
+    s3.delete_ref("writers/station-a").await.unwrap();
+    s3.delete_ref("writers/station-a").await.unwrap();
+    assert_eq!(s3.get_ref("writers/station-a").await.unwrap(), None);
+    assert!(s3.list_refs("writers/").await.unwrap().is_empty());
 
     s3.delete(&digest.key()).await.unwrap();
     assert_eq!(s3.head(&digest.key()).await.unwrap(), None);

@@ -249,6 +249,16 @@ impl Backend for Local {
         .await
     }
 
+    async fn delete_ref(&self, name: &str) -> Result<()> {
+        let path = self.ref_path(name)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::io(format!("removing {}", path.display()))(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {
         let prefix = prefix.trim_end_matches('/').to_owned();
         let dir = self.root.join("refs").join(&prefix);

@@ -45,6 +45,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// appending to one ledger (an ingest and a `verify`, or two stations on
     /// one bucket) must not both link a record to the same head.
     async fn swap_ref(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool>;
+    /// Removes a ref; absent is not an error. Only a writer's lease is ever
+    /// removed (`writers/STATION`): names of stored data stay.
+    async fn delete_ref(&self, name: &str) -> Result<()>;
     /// Ref names under `prefix` (e.g. `dossiers/`), with the prefix.
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>>;
     /// A URL-like description, for messages.

@@ -487,6 +487,19 @@ impl Backend for S3 {
         }
     }
 
+    async fn delete_ref(&self, name: &str) -> Result<()> {
+        // S3 answers a DELETE of an absent key with success too.
+        let key = self.ref_key(name)?;
+        self.client
+            .delete_object()
+            .bucket(&self.options.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| failed("DELETE", &self.options.bucket, &key, e))?;
+        Ok(())
+    }
+
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {
         let root = format!("{}refs/", self.options.prefix);
         let mut names: Vec<String> = self
