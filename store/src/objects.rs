@@ -398,6 +398,17 @@ mod tests {
         }
     }
 
+    /// Dates a local object back an hour: what an interrupted run left.
+    fn written_an_hour_ago(root: &std::path::Path, object: &ObjectRef) {
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(root.join("objects").join(&object.key))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+
     /// A real local backend whose first `swap_ref` lets another store append
     /// first: the moment two processes race for the ledger head.
     #[derive(Debug)]
@@ -519,13 +530,7 @@ mod tests {
             .await
             .unwrap();
         // Written well before the record below: what an interrupted run left.
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        std::fs::File::options()
-            .write(true)
-            .open(dir.path().join("objects").join(&early.key))
-            .unwrap()
-            .set_modified(hour_ago)
-            .unwrap();
+        written_an_hour_ago(dir.path(), &early);
         store.append(rejected("B/x")).await.unwrap();
         // Stored by an ingest that has not reached its commit point.
         let (late, _) = store.put(Bytes::from_static(b"in flight")).await.unwrap();
@@ -561,13 +566,7 @@ mod tests {
         // Two stations on one store: two handles on the same files.
         let (here, there) = (Store::local(dir.path()), Store::local(dir.path()));
         let (ours, _) = here.put(Bytes::from_static(b"ours, left")).await.unwrap();
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        std::fs::File::options()
-            .write(true)
-            .open(dir.path().join("objects").join(&ours.key))
-            .unwrap()
-            .set_modified(hour_ago)
-            .unwrap();
+        written_an_hour_ago(dir.path(), &ours);
         here.append(rejected("B/x")).await.unwrap();
         // Station B begins an ingest and stores a page before its commit point.
         let lease = crate::Lease::now("station-b");

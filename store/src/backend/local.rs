@@ -41,6 +41,16 @@ impl Local {
     }
 }
 
+/// Removes a file; one already gone is no error.
+async fn remove_if_present(path: &Path) -> Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io(format!("removing {}", path.display()))(e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Names become paths: allow only plain components, so none can escape the archive.
 pub(crate) fn check_name(name: &str, what: &str) -> Result<()> {
     let ok = !name.is_empty()
@@ -191,13 +201,7 @@ impl Backend for Local {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        let path = self.object_path(key)?;
-        match tokio::fs::remove_file(&path).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(Error::io(format!("removing {}", path.display()))(e))
-            }
-            _ => Ok(()),
-        }
+        remove_if_present(&self.object_path(key)?).await
     }
 
     async fn get_ref(&self, name: &str) -> Result<Option<String>> {
@@ -250,13 +254,7 @@ impl Backend for Local {
     }
 
     async fn delete_ref(&self, name: &str) -> Result<()> {
-        let path = self.ref_path(name)?;
-        match tokio::fs::remove_file(&path).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(Error::io(format!("removing {}", path.display()))(e))
-            }
-            _ => Ok(()),
-        }
+        remove_if_present(&self.ref_path(name)?).await
     }
 
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {

@@ -159,6 +159,18 @@ impl S3 {
         Ok(format!("{}refs/{name}", self.options.prefix))
     }
 
+    /// Deletes a bucket key; S3 answers a DELETE of an absent key with success too.
+    async fn delete_key(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.options.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| failed("DELETE", &self.options.bucket, key, e))?;
+        Ok(())
+    }
+
     async fn exists(&self, key: &str) -> Result<Option<u64>> {
         Ok(self
             .head_of(key)
@@ -423,15 +435,7 @@ impl Backend for S3 {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        let key = self.object_key(key)?;
-        self.client
-            .delete_object()
-            .bucket(&self.options.bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| failed("DELETE", &self.options.bucket, &key, e))?;
-        Ok(())
+        self.delete_key(&self.object_key(key)?).await
     }
 
     async fn get_ref(&self, name: &str) -> Result<Option<String>> {
@@ -488,16 +492,7 @@ impl Backend for S3 {
     }
 
     async fn delete_ref(&self, name: &str) -> Result<()> {
-        // S3 answers a DELETE of an absent key with success too.
-        let key = self.ref_key(name)?;
-        self.client
-            .delete_object()
-            .bucket(&self.options.bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| failed("DELETE", &self.options.bucket, &key, e))?;
-        Ok(())
+        self.delete_key(&self.ref_key(name)?).await
     }
 
     async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {
