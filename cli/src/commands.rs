@@ -407,9 +407,15 @@ pub async fn run_ingest(
     let _ = stop.send(());
     let _ = renewing.await;
     // A run that stopped on an error keeps its lease: what it stored stays
-    // pending, for every station, until it is run again.
-    if report.is_ok() {
-        store.end_lease().await?;
+    // pending, for every station, until it is run again. A lease that cannot
+    // be given back only keeps this run's objects pending a while longer:
+    // the batch is stored, so say so and carry on.
+    if report.is_ok()
+        && let Err(e) = store.end_lease().await
+    {
+        eprintln!(
+            "Could not give back this station's lease in the store ({e}); the next ingest here gives it back."
+        );
     }
     report
 }

@@ -409,17 +409,56 @@ mod tests {
             .unwrap();
     }
 
-    /// A real local backend whose first `swap_ref` lets another store append
-    /// first: the moment two processes race for the ledger head.
-    #[derive(Debug)]
-    struct Overtaken {
+    /// What another process does, at one moment of ours.
+    type Act = fn(Store) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
+
+    /// The moment of ours another process's work falls into.
+    #[derive(Debug, PartialEq)]
+    enum Moment {
+        /// Our first `swap_ref`: two processes race for the ledger head.
+        Swap,
+        /// Our first listing of the objects: a writer works while a check
+        /// re-hashes.
+        List,
+    }
+
+    /// A real local backend on which another store (`rival`) acts once, at
+    /// one moment of ours.
+    struct Interleaved {
         inner: Arc<dyn Backend>,
         rival: Store,
-        raced: std::sync::atomic::AtomicBool,
+        at: Moment,
+        act: Act,
+        done: std::sync::atomic::AtomicBool,
+    }
+
+    impl std::fmt::Debug for Interleaved {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Interleaved at {:?}", self.at)
+        }
+    }
+
+    impl Interleaved {
+        fn store(root: &std::path::Path, at: Moment, act: Act) -> Store {
+            Store::new(Arc::new(Interleaved {
+                inner: Arc::new(Local::new(root)),
+                rival: Store::local(root),
+                at,
+                act,
+                done: false.into(),
+            }))
+        }
+
+        async fn at(&self, moment: Moment) -> Result<()> {
+            if self.at == moment && !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                (self.act)(self.rival.clone()).await?;
+            }
+            Ok(())
+        }
     }
 
     #[async_trait::async_trait]
-    impl Backend for Overtaken {
+    impl Backend for Interleaved {
         async fn put(&self, key: &str, bytes: Bytes, sha256: &Digest) -> Result<Put> {
             self.inner.put(key, bytes, sha256).await
         }
@@ -433,6 +472,7 @@ mod tests {
             self.inner.modified(key).await
         }
         async fn list(&self) -> Result<Vec<String>> {
+            self.at(Moment::List).await?;
             self.inner.list().await
         }
         async fn delete(&self, key: &str) -> Result<()> {
@@ -448,9 +488,7 @@ mod tests {
             self.inner.delete_ref(name).await
         }
         async fn swap_ref(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool> {
-            if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                self.rival.append(rejected("B/rival")).await?;
-            }
+            self.at(Moment::Swap).await?;
             self.inner.swap_ref(name, expected, value).await
         }
         async fn list_refs(&self, prefix: &str) -> Result<Vec<String>> {
@@ -466,11 +504,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rival = Store::local(dir.path());
         rival.append(rejected("B/first")).await.unwrap();
-        let store = Store::new(Arc::new(Overtaken {
-            inner: Arc::new(crate::backend::local::Local::new(dir.path())),
-            rival: rival.clone(),
-            raced: false.into(),
-        }));
+        let store = Interleaved::store(dir.path(), Moment::Swap, |rival| {
+            Box::pin(async move { rival.append(rejected("B/rival")).await.map(drop) })
+        });
         let ours = store.append(rejected("B/ours")).await.unwrap();
 
         let ledger = rival.ledger().await.unwrap();
@@ -604,5 +640,63 @@ mod tests {
         let report = crate::verify::verify(&here, &[]).await.unwrap();
         assert!(report.problems.is_empty() && report.pending.is_empty());
         assert!(report.writers.is_empty());
+    }
+
+    /// Station B stores a page and names it in a record, all while a check
+    /// on this station re-hashes: listed, unnamed by the ledger the check
+    /// read, and with B's lease already given back.
+    fn b_stores_and_names_a_page(
+        rival: Store,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>> {
+        Box::pin(async move {
+            let b = rival.writing_as("station-b");
+            let (page, _) = b.put(Bytes::from_static(b"station b's page")).await?;
+            b.append(Event::Rejected {
+                batch: "B".into(),
+                path: "B/x".into(),
+                error: "bad".into(),
+                objects: vec![page.sha256],
+            })
+            .await?;
+            b.end_lease().await
+        })
+    }
+
+    #[tokio::test]
+    async fn what_a_writer_stores_while_a_check_runs_is_never_a_stray() {
+        let page = sha256(b"station b's page");
+        for (act, pending) in [
+            // B begins while the check runs and is still writing.
+            (
+                (|rival| {
+                    Box::pin(async move {
+                        let b = rival.writing_as("station-b");
+                        b.put(Bytes::from_static(b"station b's page"))
+                            .await
+                            .map(drop)
+                    })
+                }) as Act,
+                1,
+            ),
+            // B begins and ends while the check runs.
+            (b_stores_and_names_a_page as Act, 0),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            Store::local(dir.path())
+                .append(rejected("B/first"))
+                .await
+                .unwrap();
+            let here = Interleaved::store(dir.path(), Moment::List, act);
+            assert_eq!(
+                crate::verify::sweep(&here, Some("station-a"))
+                    .await
+                    .unwrap(),
+                0
+            );
+            assert!(here.get(&page).await.is_ok());
+            let report = crate::verify::verify(&here, &[]).await.unwrap();
+            assert!(report.problems.is_empty(), "{:?}", report.problems);
+            assert_eq!(report.pending.len(), pending);
+        }
     }
 }

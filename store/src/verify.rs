@@ -91,30 +91,13 @@ async fn check(
 ) -> Result<Report> {
     let started = Instant::now();
     let mut problems = Vec::new();
-    // Read before anything else: an ingest starting after this read stores
-    // objects after the listing below began, which may then call them strays.
-    // Its lease time bounds that: see `since_lease`.
-    let writers = store.leases().await?;
     let records = walk_ledger(store, &mut problems).await?;
 
     // What the ledger says should exist, and why.
     let mut expected: BTreeMap<Digest, String> = BTreeMap::new();
     let mut last_manifest: BTreeMap<String, Digest> = BTreeMap::new();
     for (digest, record) in records.iter().rev() {
-        expected.insert(*digest, format!("ledger record {}", record.seq));
-        for object in record.event.objects() {
-            expected
-                .entry(object)
-                .or_insert_with(|| format!("named by ledger record {}", record.seq));
-        }
-        for lost in &record.superseded {
-            expected.entry(*lost).or_insert_with(|| {
-                format!(
-                    "an append that lost the race to ledger record {}",
-                    record.seq
-                )
-            });
-        }
+        expect_record(&mut expected, digest, record);
         if let Event::DossierStored {
             dossier, manifest, ..
         } = &record.event
@@ -123,19 +106,7 @@ async fn check(
         }
     }
     check_seals(store, &records, &mut problems).await?;
-    for page_record in store.cache_records().await? {
-        expected
-            .entry(page_record)
-            .or_insert_with(|| "a cached page record".into());
-        // The page image and words it names are kept for reuse too.
-        if let Ok(page) = store.get_json::<crate::manifest::Page>(&page_record).await {
-            for object in std::iter::once(&page.image).chain(&page.words) {
-                expected
-                    .entry(object.sha256)
-                    .or_insert_with(|| "named by a cached page record".into());
-            }
-        }
-    }
+    expect_cached(store, &mut expected).await?;
 
     // Refs must point where the ledger last recorded them.
     let mut wanted: Option<BTreeSet<Digest>> = (!dossiers.is_empty()).then(BTreeSet::new);
@@ -229,7 +200,30 @@ async fn check(
 
     // Objects nothing names: only meaningful over the whole archive.
     let mut pending = Vec::new();
+    let mut writers = None;
     if wanted.is_none() {
+        // Listed first, leases read after, then the names again: a writer
+        // takes its lease before its first object and gives it back only
+        // after its last record. So an object listed here is either covered
+        // by a lease read below, or named by a record or cache ref that is
+        // there when the names are read again, even if that writer began or
+        // ended while this check re-hashed (which takes minutes on a large
+        // archive, when a sweep deleting such an object would lose it).
+        let named = |expected: &BTreeMap<Digest, String>, key: &str| {
+            Digest::from_key(key).is_some_and(|d| expected.contains_key(&d))
+        };
+        let mut unnamed: Vec<String> = store.backend().list().await?;
+        unnamed.retain(|key| !named(&expected, key));
+        writers = Some(store.leases().await?);
+        if !unnamed.is_empty() {
+            let head = records.first().map(|(digest, _)| *digest);
+            for (digest, record) in records_since(store, head.as_ref()).await? {
+                expect_record(&mut expected, &digest, &record);
+            }
+            expect_cached(store, &mut expected).await?;
+            unnamed.retain(|key| !named(&expected, key));
+        }
+        let writers = writers.as_deref().unwrap_or_default();
         // Written after the newest record we read (minus the skew): an ingest
         // may be between storing them and its commit point.
         let before =
@@ -249,11 +243,7 @@ async fn check(
             .map(|lease| lease.started_at().map_or(std::time::UNIX_EPOCH, before))
             .min();
         let since = since_record.into_iter().chain(since_lease).min();
-        for key in store.backend().list().await? {
-            let named = Digest::from_key(&key).is_some_and(|d| expected.contains_key(&d));
-            if named {
-                continue;
-            }
+        for key in unnamed {
             let recent = match since {
                 None => false,
                 Some(since) => store
@@ -277,6 +267,10 @@ async fn check(
     }
     problems.sort_by(|a, b| a.key.cmp(&b.key).then(a.detail.cmp(&b.detail)));
     pending.sort();
+    let writers = match writers {
+        Some(writers) => writers,
+        None => store.leases().await?,
+    };
     Ok(Report {
         checked,
         bytes,
@@ -285,6 +279,55 @@ async fn check(
         pending,
         writers,
     })
+}
+
+/// Expects a ledger record, every object it names, and its own first tries
+/// that lost a race for the head.
+fn expect_record(expected: &mut BTreeMap<Digest, String>, digest: &Digest, record: &Record) {
+    expected.insert(*digest, format!("ledger record {}", record.seq));
+    for object in record.event.objects() {
+        expected
+            .entry(object)
+            .or_insert_with(|| format!("named by ledger record {}", record.seq));
+    }
+    for lost in &record.superseded {
+        expected.entry(*lost).or_insert_with(|| {
+            format!(
+                "an append that lost the race to ledger record {}",
+                record.seq
+            )
+        });
+    }
+}
+
+/// Expects every cached page record and the page image and words it names,
+/// kept for reuse.
+async fn expect_cached(store: &Store, expected: &mut BTreeMap<Digest, String>) -> Result<()> {
+    for page_record in store.cache_records().await? {
+        expected
+            .entry(page_record)
+            .or_insert_with(|| "a cached page record".into());
+        if let Ok(page) = store.get_json::<crate::manifest::Page>(&page_record).await {
+            for object in std::iter::once(&page.image).chain(&page.words) {
+                expected
+                    .entry(object.sha256)
+                    .or_insert_with(|| "named by a cached page record".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The records appended after `known` (the head a check began with), newest first.
+async fn records_since(store: &Store, known: Option<&Digest>) -> Result<Vec<(Digest, Record)>> {
+    let mut out = Vec::new();
+    let mut next = store.ledger_head().await?;
+    while let Some(digest) = next.filter(|digest| Some(digest) != known) {
+        let record: Record = store.get_json(&digest).await?;
+        next = record.prev;
+        out.push((digest, record));
+    }
+    Ok(out)
 }
 
 /// What recovery did after an interrupted run.
