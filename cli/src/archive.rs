@@ -278,7 +278,7 @@ impl IngestLock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let pid = std::fs::read_to_string(&path).unwrap_or_default();
                     let pid = pid.trim();
-                    if !pid.is_empty() && Path::new("/proc").join(pid).exists() {
+                    if !pid.is_empty() && running(pid) {
                         bail!(
                             "another ingest (process {pid}) is running on {}",
                             root.display()
@@ -292,6 +292,20 @@ impl IngestLock {
                 Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
             }
         }
+    }
+}
+
+/// Whether process `pid` is running: it exists and is not a zombie, which a
+/// killed ingest stays until its parent (or, in some containers, an init that
+/// is slow to reap) collects it.
+fn running(pid: &str) -> bool {
+    match std::fs::read_to_string(Path::new("/proc").join(pid).join("stat")) {
+        // "PID (COMMAND) STATE ...": the command may hold spaces and parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| !matches!(state, "Z" | "X")),
+        Err(_) => false,
     }
 }
 

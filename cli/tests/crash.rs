@@ -155,3 +155,33 @@ fn a_second_ingest_on_the_same_archive_is_refused_while_one_runs() {
         String::from_utf8_lossy(&second.stderr)
     );
 }
+
+#[test]
+fn a_lock_left_by_a_killed_ingest_not_yet_reaped_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    std::fs::create_dir_all(&archive).unwrap();
+    // A process that has exited and that nobody has collected: a zombie, as
+    // a killed ingest stays until its parent (or a slow init) reaps it.
+    let zombie = std::process::Command::new("true").spawn().unwrap();
+    let stat = format!("/proc/{}/stat", zombie.id());
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&stat).unwrap().contains(") Z ") {
+        assert!(started.elapsed() < Duration::from_secs(10), "never exited");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::write(archive.join("ingest.lock"), format!("{}\n", zombie.id())).unwrap();
+    let batch = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch");
+    let out = dossier(&archive)
+        .arg("ingest")
+        .arg(&batch)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Recovered from an interrupted ingest"),
+        "{stderr}"
+    );
+    drop(zombie);
+}
