@@ -223,7 +223,7 @@ async fn check(
             expect_cached(store, &mut expected).await?;
             unnamed.retain(|key| !named(&expected, key));
         }
-        let writers = writers.as_deref().unwrap_or_default();
+        let leases = writers.as_deref().unwrap_or_default();
         // Written after the newest record we read (minus the skew): an ingest
         // may be between storing them and its commit point.
         let before =
@@ -237,7 +237,7 @@ async fn check(
         // Another station's ingest (or ours, seen by a plain `verify`) may be
         // anywhere between its start and its commit point. A lease whose
         // start cannot be read protects everything unnamed.
-        let since_lease = writers
+        let since_lease = leases
             .iter()
             .filter(|lease| Some(lease.station.as_str()) != own)
             .map(|lease| lease.started_at().map_or(std::time::UNIX_EPOCH, before))
