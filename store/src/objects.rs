@@ -72,7 +72,7 @@ impl Store {
             return Ok(());
         };
         let left = || async {
-            let name = format!("writers/{}", state.station);
+            let name = format!("{}{}", crate::writers::PREFIX, state.station);
             self.backend
                 .get_ref(&name)
                 .await

@@ -9,8 +9,8 @@
 //! the lease lives in the store itself, as the ref `writers/STATION`, where
 //! every station reads it.
 //!
-//! A lease is taken before an ingest stores anything and given back when it
-//! ends well. A run that was killed or stopped on an error leaves it, and
+//! A lease is taken before an ingest stores its first new object and given
+//! back when it ends well. A run that was killed or stopped on an error leaves it, and
 //! its objects stay pending until that station runs again.
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result, Store};
 
 /// Ref prefix of the leases.
-const PREFIX: &str = "writers/";
+pub(crate) const PREFIX: &str = "writers/";
 
 /// How often a running ingest renews its lease.
 pub const RENEWAL: std::time::Duration = std::time::Duration::from_secs(30);
