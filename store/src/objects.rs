@@ -699,4 +699,43 @@ mod tests {
             assert_eq!(report.pending.len(), pending);
         }
     }
+
+    #[tokio::test]
+    async fn a_sweep_does_not_rehash_but_stops_at_an_unreadable_page_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::local(dir.path());
+        let (named, _) = store.put(Bytes::from_static(b"named")).await.unwrap();
+        store
+            .append(Event::Rejected {
+                batch: "B".into(),
+                path: "B/x".into(),
+                error: "bad".into(),
+                objects: vec![named.sha256],
+            })
+            .await
+            .unwrap();
+        let (stray, _) = store.put(Bytes::from_static(b"stray")).await.unwrap();
+        written_an_hour_ago(dir.path(), &stray);
+        // Damage to a named object is verify's to report; it does not make
+        // anything look unnamed, and the sweep (which does not re-hash) goes on.
+        std::fs::write(dir.path().join("objects").join(&named.key), b"damaged").unwrap();
+        assert_eq!(crate::verify::sweep(&store, None).await.unwrap(), 1);
+        let report = crate::verify::verify(&store, &[]).await.unwrap();
+        let kinds: Vec<_> = report.problems.iter().map(|p| (&p.key, p.kind)).collect();
+        assert_eq!(kinds, [(&named.key, crate::verify::Kind::Modified)]);
+
+        // An unreadable page record hides which page image it keeps: then
+        // nothing is swept.
+        let (image, _) = store.put(Bytes::from_static(b"cached page")).await.unwrap();
+        written_an_hour_ago(dir.path(), &image);
+        let (record, _) = store.put(Bytes::from_static(b"not a page")).await.unwrap();
+        store
+            .cache_set(&sha256(b"key"), &record.sha256)
+            .await
+            .unwrap();
+        let (stray, _) = store.put(Bytes::from_static(b"stray again")).await.unwrap();
+        written_an_hour_ago(dir.path(), &stray);
+        assert_eq!(crate::verify::sweep(&store, None).await.unwrap(), 0);
+        assert!(store.get(&image.sha256).await.is_ok());
+    }
 }

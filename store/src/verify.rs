@@ -71,23 +71,26 @@ const IN_FLIGHT: usize = 8;
 /// Every object nothing names is `unexpected`: no ingest is writing.
 /// Objects written since the start of a writer's lease are `pending` either way.
 pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
-    check(store, dossiers, false, None).await
+    check(store, dossiers, false, None, true).await
 }
 
 /// [`verify`] while an ingest is writing to the archive (or one was killed
 /// and not run again): unnamed objects written since the newest ledger record
 /// are `pending`, not problems.
 pub async fn verify_while_writing(store: &Store, dossiers: &[String]) -> Result<Report> {
-    check(store, dossiers, true, None).await
+    check(store, dossiers, true, None, true).await
 }
 
 /// `own`: the station checking, whose own lease (left by its killed run) does
-/// not protect anything: what that run left unnamed is stray.
+/// not protect anything: what that run left unnamed is stray. Without
+/// `rehash`, only the ledger, the refs and the page records are read (what
+/// tells named from unnamed), not every object's bytes.
 async fn check(
     store: &Store,
     dossiers: &[String],
     writing: bool,
     own: Option<&str>,
+    rehash: bool,
 ) -> Result<Report> {
     let started = Instant::now();
     let mut problems = Vec::new();
@@ -106,7 +109,19 @@ async fn check(
         }
     }
     check_seals(store, &records, &mut problems).await?;
-    expect_cached(store, &mut expected).await?;
+    for unreadable in expect_cached(store, &mut expected).await? {
+        // Re-hashing reports it below; a check that does not re-hash must
+        // still not take what that record names for strays.
+        if !rehash {
+            problems.push(Problem {
+                key: unreadable.key(),
+                kind: Kind::Modified,
+                expected: Some(unreadable.hex()),
+                actual: None,
+                detail: "a cached page record that cannot be read".into(),
+            });
+        }
+    }
 
     // Refs must point where the ledger last recorded them.
     let mut wanted: Option<BTreeSet<Digest>> = (!dossiers.is_empty()).then(BTreeSet::new);
@@ -153,6 +168,7 @@ async fn check(
     let (mut checked, mut bytes) = (0u64, 0u64);
     let mut todo = expected
         .iter()
+        .filter(|_| rehash)
         .filter(|(digest, _)| wanted.as_ref().is_none_or(|w| w.contains(digest)))
         .map(|(digest, why)| (*digest, why.clone()));
     let mut tasks = tokio::task::JoinSet::new();
@@ -301,21 +317,29 @@ fn expect_record(expected: &mut BTreeMap<Digest, String>, digest: &Digest, recor
 }
 
 /// Expects every cached page record and the page image and words it names,
-/// kept for reuse.
-async fn expect_cached(store: &Store, expected: &mut BTreeMap<Digest, String>) -> Result<()> {
+/// kept for reuse. Returns the page records that could not be read, whose
+/// objects are then not known.
+async fn expect_cached(
+    store: &Store,
+    expected: &mut BTreeMap<Digest, String>,
+) -> Result<Vec<Digest>> {
+    let mut unreadable = Vec::new();
     for page_record in store.cache_records().await? {
         expected
             .entry(page_record)
             .or_insert_with(|| "a cached page record".into());
-        if let Ok(page) = store.get_json::<crate::manifest::Page>(&page_record).await {
-            for object in std::iter::once(&page.image).chain(&page.words) {
-                expected
-                    .entry(object.sha256)
-                    .or_insert_with(|| "named by a cached page record".into());
+        match store.get_json::<crate::manifest::Page>(&page_record).await {
+            Ok(page) => {
+                for object in std::iter::once(&page.image).chain(&page.words) {
+                    expected
+                        .entry(object.sha256)
+                        .or_insert_with(|| "named by a cached page record".into());
+                }
             }
+            Err(_) => unreadable.push(page_record),
         }
     }
-    Ok(())
+    Ok(unreadable)
 }
 
 /// The records appended after `known` (the head a check began with), newest first.
@@ -378,7 +402,10 @@ pub async fn recover(store: &Store, own: Option<&str>) -> Result<Recovery> {
 /// is the killed run's and protects nothing. Returns how many objects were
 /// removed; does nothing if the ledger itself has problems.
 pub async fn sweep(store: &Store, own: Option<&str>) -> Result<usize> {
-    let report = check(store, &[], false, own).await?;
+    // Which objects are named needs the ledger, refs and page records only:
+    // re-hashing every object would make recovery after a kill read the
+    // whole archive first.
+    let report = check(store, &[], false, own, false).await?;
     if report.problems.iter().any(|p| p.kind != Kind::Unexpected) {
         return Ok(0);
     }
