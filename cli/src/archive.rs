@@ -198,9 +198,7 @@ impl Archive {
                  hold it: copy keys/signing.key from the station that made it into {}",
                 self.store.backend().describe(),
                 self.root.display(),
-                path.parent()
-                    .map_or(path.clone(), Path::to_path_buf)
-                    .display()
+                self.root.join("keys").display()
             );
         }
         let signer = store::Signer::generate()?;

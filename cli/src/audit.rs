@@ -357,8 +357,8 @@ fn describe_lease(lease: &store::Lease) -> String {
     } else {
         format!(" on {}", lease.host)
     };
-    let ago = humantime::parse_rfc3339_weak(&lease.seen)
-        .ok()
+    let ago = lease
+        .seen_at()
         .and_then(|seen| std::time::SystemTime::now().duration_since(seen).ok())
         .map(|ago| humantime::format_duration(std::time::Duration::from_secs(ago.as_secs())));
     let renewed = match (&ago, lease.is_live()) {

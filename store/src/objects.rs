@@ -8,7 +8,6 @@ use serde::de::DeserializeOwned;
 use crate::backend::{Backend, Put, local::Local};
 use crate::ledger::{Event, Record};
 use crate::manifest::{Manifest, ObjectRef};
-use crate::writers::Lease;
 use crate::{Bytes, Digest, Error, Result, sha256};
 
 /// The archive's objects and refs. Cheap to clone.
@@ -19,14 +18,7 @@ pub struct Store {
     ledger_lock: Arc<tokio::sync::Mutex<()>>,
     /// A writer's lease, taken before this handle first writes an object
     /// (see [`Store::writing_as`]).
-    lease: Option<Arc<LeaseState>>,
-}
-
-/// The lease a writing handle takes on its first write, and whether it did.
-#[derive(Debug)]
-struct LeaseState {
-    station: String,
-    taken: tokio::sync::OnceCell<Lease>,
+    pub(crate) lease: Option<Arc<crate::writers::Writing>>,
 }
 
 impl Store {
@@ -36,52 +28,6 @@ impl Store {
             ledger_lock: Arc::default(),
             lease: None,
         }
-    }
-
-    /// This store, as written by an ingest of `station`: before its first new
-    /// object, it records a lease (`writers/STATION`), so that other stations'
-    /// checks and recoveries leave what it stores before its commit point
-    /// alone. A run that only finds its objects already there takes none.
-    pub fn writing_as(&self, station: &str) -> Store {
-        Store {
-            lease: Some(Arc::new(LeaseState {
-                station: station.to_owned(),
-                taken: tokio::sync::OnceCell::new(),
-            })),
-            ..self.clone()
-        }
-    }
-
-    /// Says the writer is still alive, if it took its lease.
-    pub async fn renew_lease(&self) -> Result<()> {
-        match self.lease.as_ref().and_then(|l| l.taken.get()) {
-            Some(lease) => {
-                let mut lease = lease.clone();
-                lease.seen = crate::now_rfc3339();
-                self.hold_lease(&lease).await
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Gives the station's lease back: everything written is named now. One
-    /// left by an earlier, killed run of the station goes too, even if this
-    /// run found nothing to write (and so took none).
-    pub async fn end_lease(&self) -> Result<()> {
-        let Some(state) = &self.lease else {
-            return Ok(());
-        };
-        let left = || async {
-            let name = format!("{}{}", crate::writers::PREFIX, state.station);
-            self.backend
-                .get_ref(&name)
-                .await
-                .map(|lease| lease.is_some())
-        };
-        if state.taken.initialized() || left().await? {
-            self.release_lease(&state.station).await?;
-        }
-        Ok(())
     }
 
     /// The embedded default: files under `root`.
@@ -106,18 +52,8 @@ impl Store {
             sha256: digest,
             bytes: bytes.len() as u64,
         };
-        if let Some(state) = self.lease.as_ref().filter(|l| !l.taken.initialized()) {
-            // Until the lease is needed, an object already there is left as is.
-            if self.backend.head(&object.key).await?.is_some() {
-                return Ok((object, Put::Existed));
-            }
-            state
-                .taken
-                .get_or_try_init(|| async {
-                    let lease = Lease::now(&state.station);
-                    self.hold_lease(&lease).await.map(|()| lease)
-                })
-                .await?;
+        if self.lease_before_writing(&object.key).await? {
+            return Ok((object, Put::Existed));
         }
         let put = self.backend.put(&object.key, bytes, &digest).await?;
         Ok((object, put))

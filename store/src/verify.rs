@@ -216,8 +216,12 @@ async fn check(
 
     // Objects nothing names: only meaningful over the whole archive.
     let mut pending = Vec::new();
-    let mut writers = None;
-    if wanted.is_none() {
+    let listed = match wanted {
+        None => Some(store.backend().list().await?),
+        Some(_) => None,
+    };
+    let writers = store.leases().await?;
+    if let Some(mut unnamed) = listed {
         // Listed first, leases read after, then the names again: a writer
         // takes its lease before its first object and gives it back only
         // after its last record. So an object listed here is either covered
@@ -228,9 +232,7 @@ async fn check(
         let named = |expected: &BTreeMap<Digest, String>, key: &str| {
             Digest::from_key(key).is_some_and(|d| expected.contains_key(&d))
         };
-        let mut unnamed: Vec<String> = store.backend().list().await?;
         unnamed.retain(|key| !named(&expected, key));
-        writers = Some(store.leases().await?);
         if !unnamed.is_empty() {
             let head = records.first().map(|(digest, _)| *digest);
             for (digest, record) in records_since(store, head.as_ref()).await? {
@@ -239,7 +241,6 @@ async fn check(
             expect_cached(store, &mut expected).await?;
             unnamed.retain(|key| !named(&expected, key));
         }
-        let leases = writers.as_deref().unwrap_or_default();
         // Written after the newest record we read (minus the skew): an ingest
         // may be between storing them and its commit point.
         let before =
@@ -253,7 +254,7 @@ async fn check(
         // Another station's ingest (or ours, seen by a plain `verify`) may be
         // anywhere between its start and its commit point. A lease whose
         // start cannot be read protects everything unnamed.
-        let since_lease = leases
+        let since_lease = writers
             .iter()
             .filter(|lease| Some(lease.station.as_str()) != own)
             .map(|lease| lease.started_at().map_or(std::time::UNIX_EPOCH, before))
@@ -283,10 +284,6 @@ async fn check(
     }
     problems.sort_by(|a, b| a.key.cmp(&b.key).then(a.detail.cmp(&b.detail)));
     pending.sort();
-    let writers = match writers {
-        Some(writers) => writers,
-        None => store.leases().await?,
-    };
     Ok(Report {
         checked,
         bytes,

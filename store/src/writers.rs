@@ -18,13 +18,18 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result, Store};
 
 /// Ref prefix of the leases.
-pub(crate) const PREFIX: &str = "writers/";
+const PREFIX: &str = "writers/";
+
+/// The ref of `station`'s lease.
+fn ref_name(station: &str) -> String {
+    format!("{PREFIX}{station}")
+}
 
 /// How often a running ingest renews its lease.
 pub const RENEWAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// One station's lease, as stored (a small JSON value).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// The station's identifier: letters, digits, `-`, `_` and `.`.
     pub station: String,
@@ -56,11 +61,16 @@ impl Lease {
         humantime::parse_rfc3339_weak(&self.started).ok()
     }
 
+    /// When the writer last renewed it, if the time can be read.
+    pub fn seen_at(&self) -> Option<std::time::SystemTime> {
+        humantime::parse_rfc3339_weak(&self.seen).ok()
+    }
+
     /// Whether its writer renewed it lately (within four renewals): running,
     /// as far as another station can tell, rather than killed or stopped. A
     /// time ahead of this machine's clock is the writer's clock running ahead.
     pub fn is_live(&self) -> bool {
-        humantime::parse_rfc3339_weak(&self.seen).is_ok_and(
+        self.seen_at().is_some_and(
             |seen| match std::time::SystemTime::now().duration_since(seen) {
                 Ok(ago) => ago < 4 * RENEWAL,
                 Err(_) => true,
@@ -76,7 +86,78 @@ pub fn host_name() -> String {
         .unwrap_or_default()
 }
 
+/// The lease a writing handle takes on its first new object, once.
+#[derive(Debug)]
+pub(crate) struct Writing {
+    station: String,
+    taken: tokio::sync::OnceCell<Lease>,
+}
+
 impl Store {
+    /// This store, as written by an ingest of `station`: before its first new
+    /// object, it records a lease (`writers/STATION`), so that other stations'
+    /// checks and recoveries leave what it stores before its commit point
+    /// alone. A run that only finds its objects already there takes none.
+    pub fn writing_as(&self, station: &str) -> Store {
+        let mut store = self.clone();
+        store.lease = Some(std::sync::Arc::new(Writing {
+            station: station.to_owned(),
+            taken: tokio::sync::OnceCell::new(),
+        }));
+        store
+    }
+
+    /// Called before each put: until this handle holds its lease, an object
+    /// already there is left as is (`true`: it exists), and the first one
+    /// that is not takes the lease before it is written.
+    pub(crate) async fn lease_before_writing(&self, key: &str) -> Result<bool> {
+        let Some(writing) = self.lease.as_ref().filter(|w| !w.taken.initialized()) else {
+            return Ok(false);
+        };
+        if self.backend().head(key).await?.is_some() {
+            return Ok(true);
+        }
+        writing
+            .taken
+            .get_or_try_init(|| async {
+                let lease = Lease::now(&writing.station);
+                self.hold_lease(&lease).await.map(|()| lease)
+            })
+            .await?;
+        Ok(false)
+    }
+
+    /// Says the writer is still alive, if it took its lease.
+    pub async fn renew_lease(&self) -> Result<()> {
+        match self.lease.as_ref().and_then(|w| w.taken.get()) {
+            Some(lease) => {
+                let mut lease = lease.clone();
+                lease.seen = crate::now_rfc3339();
+                self.hold_lease(&lease).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Gives the station's lease back: everything written is named now. One
+    /// left by an earlier, killed run of the station goes too, even if this
+    /// run found nothing to write (and so took none).
+    pub async fn end_lease(&self) -> Result<()> {
+        let Some(writing) = &self.lease else {
+            return Ok(());
+        };
+        if writing.taken.initialized()
+            || self
+                .backend()
+                .get_ref(&ref_name(&writing.station))
+                .await?
+                .is_some()
+        {
+            self.release_lease(&writing.station).await?;
+        }
+        Ok(())
+    }
+
     /// Records (or renews) `lease`: its station is writing.
     pub async fn hold_lease(&self, lease: &Lease) -> Result<()> {
         let value = serde_json::to_string(lease).map_err(|e| Error::Invalid {
@@ -84,15 +165,13 @@ impl Store {
             reason: e.to_string(),
         })?;
         self.backend()
-            .set_ref(&format!("{PREFIX}{}", lease.station), &value)
+            .set_ref(&ref_name(&lease.station), &value)
             .await
     }
 
     /// Gives `station`'s lease back: its ingest ended and named all it stored.
     pub async fn release_lease(&self, station: &str) -> Result<()> {
-        self.backend()
-            .delete_ref(&format!("{PREFIX}{station}"))
-            .await
+        self.backend().delete_ref(&ref_name(station)).await
     }
 
     /// Every lease in the store, by station. A value that cannot be read
@@ -103,13 +182,9 @@ impl Store {
             let Some(value) = self.backend().get_ref(&name).await? else {
                 continue; // released meanwhile
             };
-            let station = name.trim_start_matches(PREFIX).to_owned();
             leases.push(serde_json::from_str(&value).unwrap_or_else(|_| Lease {
-                station,
-                host: String::new(),
-                pid: 0,
-                started: String::new(),
-                seen: String::new(),
+                station: name.trim_start_matches(PREFIX).to_owned(),
+                ..Lease::default()
             }));
         }
         Ok(leases)
