@@ -10,7 +10,10 @@
 //! other than its own folder.
 
 pub mod classify;
+pub mod highlight;
 mod query;
+
+pub use highlight::Highlighter;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,7 +26,6 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
     TextAnalyzer,
@@ -52,6 +54,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Analyzers: French and English page text.
 const FRENCH: &str = "dossier_fr";
 const ENGLISH: &str = "dossier_en";
+
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 160;
 
 /// Memory tantivy may use to buffer documents before a commit, per thread:
 /// ingest commits every few dossiers, so a small buffer (tantivy's minimum is
@@ -281,12 +286,6 @@ impl Index {
                 AggregationCollector::from_aggs(aggregations, context),
             ),
         )?;
-        let mut snippets = Vec::new();
-        for field in [self.fields.text, self.fields.text_en, self.fields.name] {
-            let mut generator = SnippetGenerator::create(&searcher, &*parsed.text_query, field)?;
-            generator.set_max_num_chars(160);
-            snippets.push(generator);
-        }
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -296,30 +295,7 @@ impl Index {
                     .unwrap_or_default()
                     .to_owned()
             };
-            let snippet = snippets
-                .iter()
-                .map(|g| g.snippet_from_doc(&doc))
-                .find(|s| !s.highlighted().is_empty())
-                .or_else(|| {
-                    snippets
-                        .iter()
-                        .map(|g| g.snippet_from_doc(&doc))
-                        .find(|s| !s.fragment().is_empty())
-                })
-                .map(|s| s.to_html())
-                .filter(|html| html.contains("<b>") || parsed.fuzzy.is_empty())
-                .or_else(|| {
-                    let text = [self.fields.text, self.fields.text_en, self.fields.name]
-                        .iter()
-                        .find_map(|&f| {
-                            doc.get_first(f)
-                                .and_then(|v| v.as_str())
-                                .filter(|t| !t.is_empty())
-                        })
-                        .unwrap_or_default();
-                    query::fuzzy_snippet(text, &parsed.fuzzy, 160)
-                })
-                .unwrap_or_default();
+            let snippet = self.snippet(&doc, &parsed.highlighter);
             hits.push(Hit {
                 dossier: text_of(self.fields.dossier),
                 page: doc
@@ -357,6 +333,28 @@ impl Index {
             facets: facets(&aggregated),
             groups,
         })
+    }
+}
+
+impl Index {
+    /// What marks the matches of `query` in page text (the viewer's marks and
+    /// boxes): the same analysis and terms the search itself uses.
+    pub fn highlighter(&self, query: &str) -> Result<Highlighter> {
+        Ok(query::parse(&self.index, &self.fields, query, None)?.highlighter)
+    }
+
+    /// The best fragment of a hit's text or name with its matches marked, or
+    /// the opening of its text when it matched on something else.
+    fn snippet(&self, doc: &TantivyDocument, highlighter: &Highlighter) -> String {
+        let texts: Vec<&str> = [self.fields.text, self.fields.text_en, self.fields.name]
+            .iter()
+            .filter_map(|&f| doc.get_first(f).and_then(|v| v.as_str()))
+            .filter(|t| !t.is_empty())
+            .collect();
+        texts
+            .iter()
+            .find_map(|text| highlighter.snippet(text, SNIPPET_CHARS))
+            .unwrap_or_else(|| highlight::opening(texts.first().unwrap_or(&""), SNIPPET_CHARS))
     }
 }
 

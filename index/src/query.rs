@@ -12,14 +12,47 @@ use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, QueryParser, Te
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Term, tokenizer::TextAnalyzer};
 
-use crate::{Error, Fields, Result};
+use crate::highlight::Highlighter;
+use crate::{ENGLISH, Error, FRENCH, Fields, Result};
 
-/// A parsed query, and the part of it that highlights snippets.
+/// A parsed query, and what marks its matches in page text.
 pub(crate) struct Parsed {
     pub query: Box<dyn Query>,
-    pub text_query: Box<dyn Query>,
-    /// Fuzzy terms and their distance, which tantivy's snippets cannot highlight.
-    pub fuzzy: Vec<(String, u8)>,
+    pub highlighter: Highlighter,
+}
+
+/// Deepest nesting of brackets a query may have. tantivy's parser recurses
+/// once per level, so a query of a few thousand `(` would overflow the stack
+/// and take the whole process down; no real query nests more than a few.
+const MAX_NESTING: usize = 32;
+
+/// Longest query accepted, in characters: far beyond any typed query, short
+/// enough that parsing and highlighting stay cheap.
+const MAX_QUERY_CHARS: usize = 2_000;
+
+/// Refuses queries the parser could not handle safely.
+fn check_shape(input: &str) -> Result<()> {
+    if input.chars().count() > MAX_QUERY_CHARS {
+        return Err(Error::Syntax(format!(
+            "the query is longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let (mut depth, mut deepest, mut in_quotes) = (0usize, 0usize, false);
+    for c in input.chars() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            '(' | '[' | '{' if !in_quotes => depth += 1,
+            ')' | ']' | '}' if !in_quotes => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+    }
+    if deepest > MAX_NESTING {
+        return Err(Error::Syntax(format!(
+            "the query nests brackets {deepest} deep; at most {MAX_NESTING} are allowed"
+        )));
+    }
+    Ok(())
 }
 
 /// Splits off `word~N` terms (outside quotes) and makes dates in `scanned:` ranges RFC 3339.
@@ -91,6 +124,11 @@ fn with_time(part: &str) -> String {
     out
 }
 
+/// The analyzer registered under `name` when the index was opened.
+fn analyzer(index: &TantivyIndex, name: &str) -> TextAnalyzer {
+    index.tokenizers().get(name).expect("registered at open")
+}
+
 fn analyze(analyzer: &mut TextAnalyzer, word: &str) -> Option<String> {
     let mut stream = analyzer.token_stream(word);
     let mut out = None;
@@ -106,8 +144,12 @@ pub(crate) fn parse(
     input: &str,
     dossier: Option<&str>,
 ) -> Result<Parsed> {
+    check_shape(input)?;
     let (rest, fuzzy) = rewrite(input);
-    let fuzzy_terms = fuzzy.clone();
+    let mut highlighter = Highlighter::new(analyzer(index, FRENCH), analyzer(index, ENGLISH));
+    for (word, distance) in &fuzzy {
+        highlighter.add_fuzzy(word, *distance);
+    }
     let mut parser = QueryParser::for_index(index, vec![fields.text, fields.text_en, fields.name]);
     parser.set_conjunction_by_default();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -116,15 +158,12 @@ pub(crate) fn parse(
     }
     for (word, distance) in fuzzy {
         let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, analyzer) in [
-            (fields.text, "dossier_fr"),
-            (fields.text_en, "dossier_en"),
-            (fields.name, "dossier_fr"),
+        for (field, name) in [
+            (fields.text, FRENCH),
+            (fields.text_en, ENGLISH),
+            (fields.name, FRENCH),
         ] {
-            let mut analyzer = index
-                .tokenizers()
-                .get(analyzer)
-                .expect("registered at open");
+            let mut analyzer = analyzer(index, name);
             if let Some(token) = analyze(&mut analyzer, &word) {
                 let term = Term::from_field_text(field, &token);
                 either.push((
@@ -140,101 +179,26 @@ pub(crate) fn parse(
     if clauses.is_empty() {
         return Err(Error::Syntax("the query is empty".into()));
     }
-    let text_query: Box<dyn Query> = Box::new(BooleanQuery::new(
-        clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect(),
-    ));
+    let text_query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+    text_query.query_terms(&mut |term, _| {
+        let value = term.value();
+        let Some(word) = value.as_str() else {
+            return;
+        };
+        if term.field() == fields.text_en {
+            highlighter.add_english_term(word);
+        } else if term.field() == fields.text || term.field() == fields.name {
+            highlighter.add_french_term(word);
+        }
+    });
     let query = match dossier {
         Some(id) => Box::new(BooleanQuery::new(vec![
-            (Occur::Must, text_query.box_clone()),
+            (Occur::Must, text_query),
             (Occur::Must, term_query(fields.dossier, id)),
         ])),
-        None => text_query.box_clone(),
+        None => text_query,
     };
-    Ok(Parsed {
-        query,
-        text_query,
-        fuzzy: fuzzy_terms,
-    })
-}
-
-/// A word folded (lower case, no accents) as characters, for edit distances.
-fn folded(word: &str) -> Vec<char> {
-    crate::classify::fold(word).chars().collect()
-}
-
-fn within(a: &[char], b: &[char], distance: usize) -> bool {
-    if a.len().abs_diff(b.len()) > distance {
-        return false;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()] <= distance
-}
-
-/// A snippet for fuzzy matches: the text around the first word within reach of
-/// a fuzzy term, HTML-escaped, with every such word in `<b>…</b>`.
-pub(crate) fn fuzzy_snippet(
-    text: &str,
-    fuzzy: &[(String, u8)],
-    max_chars: usize,
-) -> Option<String> {
-    let targets: Vec<(Vec<char>, usize)> = fuzzy
-        .iter()
-        .map(|(w, d)| (folded(w), usize::from(*d)))
-        .collect();
-    let matches = |word: &str| targets.iter().any(|(t, d)| within(&folded(word), t, *d));
-    let words: Vec<(usize, &str)> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .scan(0usize, |offset, w| {
-            let start = *offset;
-            *offset += w.len() + 1;
-            Some((start, w))
-        })
-        .filter(|(_, w)| !w.is_empty())
-        .collect();
-    let first = words.iter().find(|(_, w)| matches(w))?.0;
-    let start = text[..first]
-        .char_indices()
-        .rev()
-        .nth(40)
-        .map_or(0, |(i, _)| i);
-    let window: String = text[start..].chars().take(max_chars).collect();
-    let mut out = String::new();
-    let mut word = String::new();
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let flush = |word: &mut String, out: &mut String| {
-        if !word.is_empty() {
-            if matches(word) {
-                out.push_str(&format!("<b>{}</b>", escape(word)));
-            } else {
-                out.push_str(&escape(word));
-            }
-            word.clear();
-        }
-    };
-    for c in window.chars() {
-        if c.is_alphanumeric() {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push_str(&escape(&c.to_string()));
-        }
-    }
-    flush(&mut word, &mut out);
-    Some(out)
+    Ok(Parsed { query, highlighter })
 }
 
 fn term_query(field: Field, value: &str) -> Box<dyn Query> {
@@ -253,13 +217,6 @@ mod tests {
         let (rest, fuzzy) = rewrite("ngono~1 \"a~1 b\" marie kind:diploma");
         assert_eq!(rest, "\"a~1 b\" marie kind:diploma");
         assert_eq!(fuzzy, vec![("ngono".to_owned(), 1)]);
-    }
-
-    #[test]
-    fn fuzzy_snippets_highlight_near_words() {
-        let snippet = fuzzy_snippet("Nom : NG0NO <Marie>", &[("ngono".into(), 1)], 100).unwrap();
-        assert_eq!(snippet, "Nom : <b>NG0NO</b> &lt;Marie&gt;");
-        assert!(fuzzy_snippet("rien", &[("ngono".into(), 1)], 100).is_none());
     }
 
     #[test]
