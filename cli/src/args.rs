@@ -80,6 +80,10 @@ pub struct ServeArgs {
     /// Also serve Prometheus metrics at http://ADDR/metrics (no sign-in: keep it internal).
     #[arg(long)]
     pub metrics: Option<std::net::SocketAddr>,
+    /// Cookies without the Secure attribute, so sign-in works over plain HTTP
+    /// on a closed network. Sessions then travel in clear text: off by default.
+    #[arg(long)]
+    pub insecure_cookies: bool,
 }
 
 #[derive(Debug, Args)]

@@ -285,7 +285,13 @@ async fn serve(archive: Archive, args: crate::args::ServeArgs) -> Result<u8> {
             archive.root.display()
         );
     }
-    let app = web::App::new(&archive.root, archive.store, archive.index)?;
+    let mut app = web::App::new(&archive.root, archive.store, archive.index)?;
+    if args.insecure_cookies {
+        eprintln!(
+            "Warning: --insecure-cookies: session cookies travel in clear text over plain HTTP."
+        );
+        app = app.with_insecure_cookies();
+    }
     web::serve(app, args.addr, args.metrics).await?;
     Ok(exit::OK)
 }

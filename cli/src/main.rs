@@ -54,10 +54,20 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FATAL);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
+    // A bug met on some input is an error like any other, exit 1, not a
+    // 101 abort: scripts around the CLI only know our exit codes.
+    let run = std::panic::AssertUnwindSafe(|| runtime.block_on(commands::run(cli)));
+    match std::panic::catch_unwind(run) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(e)) => {
             eprintln!("error: {e:#}");
+            ExitCode::from(exit::FATAL)
+        }
+        Err(_) => {
+            eprintln!(
+                "error: dossier stopped on an internal error (the panic above); \
+                 an ingest resumes where it stopped when run again. Please report it."
+            );
             ExitCode::from(exit::FATAL)
         }
     }

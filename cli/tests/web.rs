@@ -91,6 +91,49 @@ fn hostile_batch(dir: &Path) -> PathBuf {
     batch
 }
 
+/// French OCR text as Tesseract writes it (curly apostrophes, guillemets,
+/// ligatures, non-breaking spaces), pages separated by form feeds.
+const FRENCH_OCR: &str = include_str!("../../testkit/data/french-ocr.txt");
+
+/// A batch with one dossier of two pages printed from the French OCR corpus.
+fn french_batch(dir: &Path) -> PathBuf {
+    use samples::documents::{Block, Document, Style};
+    use samples::render::{self, PageStyle};
+    let batch = dir.join("french");
+    let dossier = batch.join("INT-2026-09998");
+    std::fs::create_dir_all(&dossier).unwrap();
+    let families = render::load_families(&render::font_dir()).unwrap();
+    let style = PageStyle {
+        dpi: 300,
+        body_pt: 12.0,
+        skew_degrees: 0.0,
+        noise: 0.0,
+        blur: false,
+        specks: 0,
+        rotation: 0,
+        marks: Default::default(),
+    };
+    let mut rng = samples::rng::Rng::new(11);
+    for (i, page) in FRENCH_OCR.split('\u{c}').take(2).enumerate() {
+        let doc = Document {
+            kind: "other",
+            lang: "fra",
+            blocks: page
+                .trim()
+                .lines()
+                .map(|line| Block {
+                    style: Style::Line,
+                    text: line.to_owned(),
+                })
+                .collect(),
+        };
+        let (grey, _) = render::render(&doc, &families[0], &style, &mut rng);
+        grey.save(dossier.join(format!("{:03}.png", i + 1)))
+            .unwrap();
+    }
+    batch
+}
+
 /// One archive for the whole test binary: the sample batch, the hostile
 /// dossier, and three accounts.
 fn archive() -> &'static Path {
@@ -100,12 +143,14 @@ fn archive() -> &'static Path {
         let archive = dir.path().join("archive");
         let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch");
         let hostile = hostile_batch(dir.path());
+        let french = french_batch(dir.path());
         run(
             &archive,
             &[
                 "ingest",
                 samples.to_str().unwrap(),
                 hostile.to_str().unwrap(),
+                french.to_str().unwrap(),
             ],
             None,
         );
@@ -133,9 +178,14 @@ struct Server {
 
 /// Starts `dossier serve` on ports the system picks, read back from what it prints.
 fn serve() -> Server {
+    serve_with(&[])
+}
+
+fn serve_with(options: &[&str]) -> Server {
     let (child, addrs) = testkit::spawn_announcing(
         Command::new(bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
+            .args(options)
             .arg("--archive")
             .arg(archive())
             .stdout(Stdio::null()),
@@ -342,6 +392,12 @@ fn session_cookies_are_secure_and_sign_in_is_protected() {
         &format!("user=paul&password=paul-long-password&csrf={token}"),
     );
     assert_eq!(forged.status, 403);
+    // No cookie at all is what a browser on plain HTTP sends: the page says why.
+    assert!(
+        forged.body.contains("HTTPS") && forged.body.contains("--insecure-cookies"),
+        "{}",
+        forged.body
+    );
     let ok = http(
         server.addr,
         "POST",
@@ -400,6 +456,29 @@ fn session_cookies_are_secure_and_sign_in_is_protected() {
     // but this test comes from the same address, which is limited too.
     let other = sign_in(server.addr, "root", "root-long-password").unwrap_err();
     assert_eq!(other.status, 429);
+}
+
+#[test]
+fn insecure_cookies_are_only_for_those_who_ask() {
+    let server = serve_with(&["--insecure-cookies"]);
+    let (session, _) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    assert_eq!(http(server.addr, "GET", "/", &session, "").status, 200);
+    let form = http(server.addr, "GET", "/login", "", "");
+    for cookie in form.cookies() {
+        assert!(!cookie.contains("Secure"), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+    }
+    // A cookie that did not come back is then an expired form, not HTTP.
+    let token = form_value(&form.body, "csrf");
+    let posted = http(
+        server.addr,
+        "POST",
+        "/login",
+        "",
+        &format!("user=paul&password=x&csrf={token}"),
+    );
+    assert_eq!(posted.status, 403);
+    assert!(!posted.body.contains("--insecure-cookies"));
 }
 
 #[test]
@@ -538,6 +617,69 @@ fn markup_in_ocr_text_and_metadata_is_shown_as_text() {
 }
 
 #[test]
+fn hostile_and_french_queries_are_answered_and_the_server_lives_on() {
+    let server = serve();
+    let (session, _) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    let deep = format!("{}ngono{}", "%28".repeat(3000), "%29".repeat(3000));
+    for path in [
+        format!("/?q={deep}"),
+        format!("/dossiers/INT-2026-00001/pages/1?q={deep}"),
+        "/?q=d%E2%80%99int%C3%A9gration~1".to_owned(),
+        "/?q=%C2%AB+naissance~1+%C2%BB".to_owned(),
+        "/dossiers/INT-2026-00001/pages/1?q=naissance~1".to_owned(),
+    ] {
+        let answer = http(server.addr, "GET", &path, &session, "");
+        assert_eq!(
+            answer.status,
+            200,
+            "{}: {}",
+            &path[..40.min(path.len())],
+            answer.body
+        );
+    }
+    let page = http(
+        server.addr,
+        "GET",
+        "/dossiers/INT-2026-00001/pages/1?q=naissance~1",
+        &session,
+        "",
+    );
+    assert!(page.body.contains("<mark>"), "a fuzzy hit is marked");
+    assert_eq!(http(server.addr, "GET", "/", &session, "").status, 200);
+
+    // French OCR text: the CLI and the viewer find, mark and show it.
+    for query in [
+        "amina~1",
+        "extrait~1",
+        "intéressée~1",
+        "certifie",
+        "état civil",
+    ] {
+        let out = run(archive(), &["search", query, "--json"], None);
+        let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let hits = found["hits"].as_array().unwrap();
+        assert!(
+            hits.iter().any(|h| h["dossier"] == "INT-2026-09998"
+                && h["snippet"].as_str().unwrap().contains("<b>")),
+            "{query}: {found}"
+        );
+        let path = format!("/?q={}", encode(query));
+        let answer = http(server.addr, "GET", &path, &session, "");
+        assert!(answer.body.contains("INT-2026-09998"), "{query}");
+        let path = format!("/dossiers/INT-2026-09998/pages/1?q={}", encode(query));
+        let answer = http(server.addr, "GET", &path, &session, "");
+        if query != "extrait~1" && query != "certifie" {
+            assert!(answer.body.contains("<mark>"), "{query}: {}", answer.body);
+        }
+    }
+}
+
+/// Percent-encodes a query for a URL.
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[test]
 fn no_path_leaves_the_archive() {
     let server = serve();
     let (session, _) = sign_in(server.addr, "root", "root-long-password").unwrap();
@@ -581,7 +723,7 @@ fn metrics_count_what_the_viewer_did() {
         metrics.body
     );
     assert!(
-        metrics.body.contains("dossier_index_pages 16"),
+        metrics.body.contains("dossier_index_pages 18"),
         "{}",
         metrics.body
     );
@@ -842,7 +984,8 @@ async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
             .await
             .unwrap()
             .len(),
-        3
+        // Three in the sample batch, one in the French OCR dossier.
+        4
     );
     let button = browser
         .find(Locator::Css("form.search button"))

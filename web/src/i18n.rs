@@ -64,6 +64,17 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Le formulaire a expiré. Veuillez réessayer.",
         "The form has expired. Please try again.",
     ),
+    (
+        "cookie-not-returned",
+        "Votre navigateur n'a pas renvoyé le cookie de connexion : il ne l'envoie que par HTTPS, \
+         et cette page lui arrive en HTTP simple. Ouvrez le visualiseur par son adresse HTTPS \
+         (le proxy inverse) ; sur un réseau fermé sans TLS, l'administrateur peut lancer \
+         « dossier serve --insecure-cookies ».",
+        "Your browser did not send the sign-in cookie back: it sends it over HTTPS only, and \
+         this page reached it over plain HTTP. Open the viewer at its HTTPS address (the reverse \
+         proxy); on a closed network without TLS, the administrator can start \
+         `dossier serve --insecure-cookies`.",
+    ),
     ("search", "Rechercher", "Search"),
     (
         "search-placeholder",

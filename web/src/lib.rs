@@ -44,6 +44,7 @@ pub struct App {
     access: AccessLog,
     images: images::Derivatives,
     metrics: metrics::Metrics,
+    cookies: session::CookiePolicy,
 }
 
 impl App {
@@ -58,7 +59,19 @@ impl App {
             access: AccessLog::open(root)?,
             images: images::Derivatives::new(root.join("derivatives")),
             metrics: metrics::Metrics::default(),
+            cookies: session::CookiePolicy::default(),
         })
+    }
+
+    /// Cookies without `Secure`, for a closed network with no TLS: they then
+    /// travel in clear text, so anyone on that network can take a session.
+    pub fn with_insecure_cookies(mut self) -> App {
+        tracing::warn!(
+            "cookies without Secure: sessions travel in clear text over plain HTTP; \
+             use this only on a closed network, and HTTPS everywhere else"
+        );
+        self.cookies = session::CookiePolicy { secure: false };
+        self
     }
 
     /// Records an access; a log that cannot be written stops the request
@@ -94,6 +107,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/audit/access", get(pages::access_log))
         .route("/admin/users", get(pages::users))
         .fallback(pages::not_found)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn_with_state(app.clone(), headers))
         .with_state(app)
 }
@@ -119,6 +133,31 @@ pub async fn serve(app: App, addr: SocketAddr, metrics_addr: Option<SocketAddr>)
     )
     .await?;
     Ok(())
+}
+
+/// The answer to a request whose handler panicked: a 500 page naming a
+/// request id that the log line carries too, so one bad page or query never
+/// takes the connection, let alone the process, with it.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let reason = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    let mut id = [0u8; 8];
+    let id = match getrandom::fill(&mut id) {
+        Ok(()) => hex::encode(id),
+        Err(_) => "unknown".to_owned(),
+    };
+    tracing::error!(request_id = %id, "a handler panicked: {reason}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "Erreur interne : la demande n'a pas abouti (référence {id}).\n\
+             Internal error: the request failed (reference {id}).\n"
+        ),
+    )
+        .into_response()
 }
 
 /// Headers every answer carries: no framing, no sniffing, only our own
@@ -220,5 +259,33 @@ impl FromRequestParts<Arc<App>> for Viewer {
             }
             None => Err((StatusCode::UNAUTHORIZED, "sign in first").into_response()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_a_reference() {
+        async fn boom() -> &'static str {
+            panic!("bad data")
+        }
+        let router = Router::new()
+            .route("/", get(boom))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked));
+        let request = axum::http::Request::get("/")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("reference ") && body.contains("référence "),
+            "{body}"
+        );
     }
 }

@@ -5,7 +5,6 @@
 //! pre-escaped strings are the index's snippets (escaped by tantivy, with
 //! `<b>` around hits) and markup built here from escaped parts.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -168,16 +167,15 @@ pub async fn style() -> Response {
 
 /// Percent-encodes a string for a query parameter.
 pub fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, URL_COMPONENT).to_string()
 }
+
+/// What a query-string value or path segment keeps unescaped (RFC 3986's unreserved).
+const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Only paths on this site: `/x`, never `//host` or `/\host`.
 fn local_path(next: &str) -> &str {
@@ -207,6 +205,7 @@ pub struct LoginQuery {
 }
 
 pub async fn login_form(
+    State(app): State<Arc<App>>,
     parts: axum::http::request::Parts,
     Query(query): Query<LoginQuery>,
 ) -> Response {
@@ -217,10 +216,11 @@ pub async fn login_form(
         .map(str::to_owned);
     let token = existing.unwrap_or_else(session::random_token);
     let next = query.next.unwrap_or_else(|| "/".into());
-    login_page(lang, &token, local_path(&next), None, StatusCode::OK)
+    login_page(&app, lang, &token, local_path(&next), None, StatusCode::OK)
 }
 
 fn login_page(
+    app: &App,
     lang: Lang,
     token: &str,
     next: &str,
@@ -253,8 +253,10 @@ fn login_page(
         },
     );
     let mut response = page_response(status, markup);
-    if let Ok(value) =
-        session::set_cookie(LOGIN_COOKIE, token, std::time::Duration::from_secs(3600)).parse()
+    if let Ok(value) = app
+        .cookies
+        .set(LOGIN_COOKIE, token, std::time::Duration::from_secs(3600))
+        .parse()
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -281,16 +283,28 @@ pub async fn login(
         .map(str::to_owned);
     let next = local_path(form.next.as_deref().unwrap_or("/")).to_owned();
     // Double submit: the form's token must be the one in the cookie we set.
-    if !cookie_token
-        .as_deref()
-        .is_some_and(|c| session::same(c, &form.csrf))
-    {
+    // No cookie at all is almost always a browser that would not send a
+    // `Secure` cookie over plain HTTP: say so, or the archivist is only sent
+    // back to the form with no word why.
+    let refused = match cookie_token.as_deref() {
+        None if app.cookies.secure => Some("cookie-not-returned"),
+        Some(c) if session::same(c, &form.csrf) => None,
+        _ => Some("expired-form"),
+    };
+    if let Some(reason) = refused {
+        if reason == "cookie-not-returned" {
+            tracing::warn!(
+                "a sign-in from {address} came back without its cookie: \
+                 is the viewer reached over plain HTTP?"
+            );
+        }
         let token = session::random_token();
         return login_page(
+            &app,
             lang,
             &token,
             &next,
-            Some(t(lang, "expired-form")),
+            Some(t(lang, reason)),
             StatusCode::FORBIDDEN,
         );
     }
@@ -301,6 +315,7 @@ pub async fn login(
             .access
             .record(&form.user, "sign-in-refused", "too many attempts", &address);
         return login_page(
+            &app,
             lang,
             &form.csrf,
             &next,
@@ -318,10 +333,10 @@ pub async fn login(
             let _ = app.access.record(&user.name, "sign-in", "", &address);
             let mut response = Redirect::to(&next).into_response();
             let headers = response.headers_mut();
-            if let Ok(value) = session::session_cookie(&token).parse() {
+            if let Ok(value) = app.cookies.session(&token).parse() {
                 headers.append(header::SET_COOKIE, value);
             }
-            if let Ok(value) = session::clear_cookie(LOGIN_COOKIE).parse() {
+            if let Ok(value) = app.cookies.clear(LOGIN_COOKIE).parse() {
                 headers.append(header::SET_COOKIE, value);
             }
             response
@@ -335,6 +350,7 @@ pub async fn login(
                 .access
                 .record(&form.user, "sign-in-failed", "", &address);
             login_page(
+                &app,
                 lang,
                 &form.csrf,
                 &next,
@@ -380,7 +396,7 @@ pub async fn logout(
     }
     app.log(&viewer, "sign-out", "")?;
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(value) = session::clear_cookie(session::COOKIE).parse() {
+    if let Ok(value) = app.cookies.clear(session::COOKIE).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
@@ -392,11 +408,11 @@ pub struct LangQuery {
     back: Option<String>,
 }
 
-pub async fn switch_lang(Query(query): Query<LangQuery>) -> Response {
+pub async fn switch_lang(State(app): State<Arc<App>>, Query(query): Query<LangQuery>) -> Response {
     let lang = Lang::parse(&query.to).unwrap_or(Lang::Fr);
     let back = local_path(query.back.as_deref().unwrap_or("/")).to_owned();
     let mut response = Redirect::to(&back).into_response();
-    let cookie = session::set_cookie(
+    let cookie = app.cookies.set(
         LANG_COOKIE,
         lang.code(),
         std::time::Duration::from_secs(365 * 86_400),
@@ -765,73 +781,13 @@ struct Word {
     bbox: [u32; 4],
 }
 
-/// Lower case, accents off, letters and digits only: how words are compared for highlighting.
-fn fold(word: &str) -> String {
-    word.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'á' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ö' | 'ó' => 'o',
-            'ù' | 'û' | 'ü' | 'ú' => 'u',
-            'ç' => 'c',
-            'ÿ' => 'y',
-            other => other,
-        })
-        .filter(|c| c.is_alphanumeric())
-        .collect()
-}
-
-/// The words to highlight on a page: those the index marked in its snippet
-/// for this page (stemmed and fuzzy matches included), and the plain words of
-/// the query.
-fn highlight_terms(app: &App, query: &str, dossier: &str, page: usize) -> BTreeSet<String> {
-    let mut terms = BTreeSet::new();
+/// What marks the query's matches on a page: the index's own analysis, so a
+/// word is marked on the scan and in the text exactly when it made the page match.
+fn highlighter(app: &App, query: &str) -> Option<index::Highlighter> {
     if query.trim().is_empty() {
-        return terms;
+        return None;
     }
-    for word in query.split_whitespace() {
-        if word.contains(':')
-            || word.starts_with('-')
-            || word == "OR"
-            || word == "AND"
-            || word == "TO"
-        {
-            continue;
-        }
-        let word = word.split('~').next().unwrap_or(word);
-        let folded = fold(word);
-        if folded.chars().count() > 1 {
-            terms.insert(folded);
-        }
-    }
-    let _ = app.index.reload();
-    let options = index::SearchOptions {
-        dossier: Some(dossier.to_owned()),
-        limit: 500,
-        group: false,
-    };
-    if let Ok(found) = app.index.search(query, &options) {
-        for hit in found.hits.iter().filter(|h| h.page as usize == page) {
-            for part in hit.snippet.split("<b>").skip(1) {
-                if let Some(marked) = part.split("</b>").next() {
-                    terms.insert(fold(&html_unescape(marked)));
-                }
-            }
-        }
-    }
-    terms.retain(|t| !t.is_empty());
-    terms
-}
-
-fn html_unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+    app.index.highlighter(query).ok().filter(|h| !h.is_empty())
 }
 
 pub async fn page(
@@ -855,11 +811,11 @@ pub async fn page(
             .map_err(|e| failure(&viewer, e))?,
         None => Vec::new(),
     };
-    let terms = highlight_terms(&app, &query.q, &id, n);
-    let hits: Vec<&Word> = words
-        .iter()
-        .filter(|w| terms.contains(&fold(&w.text)))
-        .collect();
+    let highlighter = highlighter(&app, &query.q);
+    let hits: Vec<&Word> = match &highlighter {
+        Some(h) => words.iter().filter(|w| h.matches_word(&w.text)).collect(),
+        None => Vec::new(),
+    };
     let base = format!("/dossiers/{}", encode(&id));
     let keep_q = if query.q.is_empty() {
         String::new()
@@ -906,7 +862,7 @@ pub async fn page(
             }
             section.page-text {
                 h2 { (t(lang, "page-text")) }
-                div.text { (marked_text(&page.text, &terms)) }
+                div.text { (marked_text(&page.text, highlighter.as_ref())) }
             }
         }
     };
@@ -923,22 +879,32 @@ pub async fn page(
     ))
 }
 
-/// The page text, escaped, with the highlighted words in `<mark>`.
-fn marked_text(text: &str, terms: &BTreeSet<String>) -> Markup {
+/// The page text, escaped, a paragraph per line, with the matches in `<mark>`.
+fn marked_text(text: &str, highlighter: Option<&index::Highlighter>) -> Markup {
     html! {
         @for line in text.lines() {
             p {
-                @for (i, word) in line.split(' ').enumerate() {
-                    @if i > 0 { " " }
-                    @if !terms.is_empty() && terms.contains(&fold(word)) {
-                        mark { (word) }
-                    } @else {
-                        (word)
-                    }
+                @for (part, matched) in segments(line, highlighter) {
+                    @if matched { mark { (part) } } @else { (part) }
                 }
             }
         }
     }
+}
+
+/// `line` cut at the edges of its matches: each part, and whether it matched.
+fn segments<'a>(line: &'a str, highlighter: Option<&index::Highlighter>) -> Vec<(&'a str, bool)> {
+    let spans = highlighter.map(|h| h.spans(line)).unwrap_or_default();
+    let mut parts = Vec::with_capacity(spans.len() * 2 + 1);
+    let mut at = 0;
+    for span in spans {
+        parts.push((&line[at..span.start], false));
+        parts.push((&line[span.clone()], true));
+        at = span.end;
+    }
+    parts.push((&line[at..], false));
+    parts.retain(|(part, _)| !part.is_empty());
+    parts
 }
 
 #[derive(Deserialize)]

@@ -124,20 +124,40 @@ pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// A `Set-Cookie` value: Secure, HttpOnly, SameSite=Strict, for the whole site.
-pub fn set_cookie(name: &str, value: &str, max_age: Duration) -> String {
-    format!(
-        "{name}={value}; Path=/; Max-Age={}; Secure; HttpOnly; SameSite=Strict",
-        max_age.as_secs()
-    )
+/// How the viewer's cookies are written.
+///
+/// Secure by default: browsers then send them only over HTTPS or to
+/// `localhost`. `insecure` drops the `Secure` attribute for a closed network
+/// without TLS (`dossier serve --insecure-cookies`).
+#[derive(Debug, Clone, Copy)]
+pub struct CookiePolicy {
+    pub secure: bool,
 }
 
-pub fn session_cookie(token: &str) -> String {
-    set_cookie(COOKIE, token, LIFETIME)
+impl Default for CookiePolicy {
+    fn default() -> Self {
+        CookiePolicy { secure: true }
+    }
 }
 
-pub fn clear_cookie(name: &str) -> String {
-    set_cookie(name, "", Duration::ZERO)
+impl CookiePolicy {
+    /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, for the whole site,
+    /// and Secure unless the policy says otherwise.
+    pub fn set(&self, name: &str, value: &str, max_age: Duration) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!(
+            "{name}={value}; Path=/; Max-Age={}{secure}; HttpOnly; SameSite=Strict",
+            max_age.as_secs()
+        )
+    }
+
+    pub fn session(&self, token: &str) -> String {
+        self.set(COOKIE, token, LIFETIME)
+    }
+
+    pub fn clear(&self, name: &str) -> String {
+        self.set(name, "", Duration::ZERO)
+    }
 }
 
 /// Compares secrets in time independent of where they differ.
