@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
-use testkit::{Endpoint, Fault, FaultProxy, Moto, S3Server};
+use testkit::{BodyFault, Endpoint, Fault, FaultProxy, Moto, S3Server};
 
 fn batch() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch")
@@ -161,6 +161,89 @@ fn an_s3_archive_answers_every_command_like_a_local_one() {
             .any(|p| p["key"] == named && p["kind"] == "modified"),
         "{report}"
     );
+}
+
+/// What `verify --json` says of each damaged key.
+fn problem_kinds(report: &Value) -> Vec<(String, String)> {
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let key = p["key"].as_str().unwrap_or_default().to_owned();
+            (key, p["kind"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn damaged_reads_are_named_never_served_and_the_rest_is_checked() {
+    let server = S3Server::start();
+    let bucket = server.endpoint.create_bucket_blocking(false);
+    let proxy = FaultProxy::start(&server.endpoint.url, 0, vec![], Duration::ZERO);
+    let via = server.endpoint.via(proxy.url.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path();
+    let store = format!("s3://{bucket}/minfopra");
+    let batch = batch();
+    ok(&dossier(
+        archive,
+        &via,
+        &["ingest", batch.to_str().unwrap(), "--store", &store],
+    ));
+    let shown = ok(&dossier(
+        archive,
+        &via,
+        &["show", "INT-2026-00002", "--json"],
+    ));
+    let key = |v: &Value| v["key"].as_str().unwrap().to_owned();
+    let (pdf, text, scan) = (
+        key(&shown["pdf"]),
+        key(&shown["text"]),
+        key(&shown["sources"][0]),
+    );
+    let clean = ok(&dossier(archive, &via, &["verify", "--json"]));
+    proxy.damage_gets(&pdf, BodyFault::Flip);
+    proxy.damage_gets(&text, BodyFault::Truncate);
+    proxy.damage_gets(&scan, BodyFault::CutOff);
+
+    let verify = dossier(archive, &via, &["verify", "--json"]);
+    let stderr = String::from_utf8_lossy(&verify.stderr);
+    assert_eq!(verify.status.code(), Some(3), "stderr: {stderr}");
+    let report: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    let mut kinds = problem_kinds(&report);
+    kinds.sort();
+    let mut expected = vec![
+        (pdf.clone(), "modified".to_owned()),
+        (text.clone(), "modified".to_owned()),
+        (scan.clone(), "unreadable".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(kinds, expected, "{report}");
+    // Everything checked: all the clean run checked, and the record it left.
+    let checked = clean["checked"].as_u64().unwrap();
+    assert_eq!(report["checked"].as_u64(), Some(checked + 1), "{report}");
+    let text_line = verify_lines(&dossier(archive, &via, &["verify"]));
+    assert!(text_line.contains("unreadable"), "{text_line}");
+
+    // Never served: the export refuses, naming the object, and writes no bag.
+    let bag = dir.path().join("bag");
+    let export = dossier(
+        archive,
+        &via,
+        &["export", "INT-2026-00002", "--bagit", bag.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&export.stderr);
+    assert_eq!(export.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("corrupt") && stderr.contains(&pdf),
+        "{stderr}"
+    );
+    assert!(!bag.join("bagit.txt").exists());
+}
+
+fn verify_lines(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

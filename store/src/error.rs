@@ -16,6 +16,10 @@ pub enum Error {
         expected: String,
         actual: String,
     },
+    /// An object that is there but could not be read whole (a read error on
+    /// disk, a body that broke off every time): never served, named by `verify`.
+    #[error("object {key} cannot be read: {reason}")]
+    Unreadable { key: String, reason: String },
     #[error("object {0} is missing")]
     Missing(String),
     #[error("{what} is not valid: {reason}")]

@@ -102,6 +102,31 @@ pub struct Page {
     pub blank: bool,
     pub confidence: f32,
     pub text: String,
+    /// Present when the page was read twice, preprocessed and as scanned,
+    /// because the first reading was in doubt: which one was kept and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading: Option<Reading>,
+}
+
+/// The two readings of a doubtful page and the one kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// `preprocessed` or `as-scanned`. The page's image, words, text,
+    /// rotation and skew are those of the reading kept.
+    pub kept: String,
+    /// Why the preprocessed reading was in doubt (`mean confidence 42`,
+    /// `turned 180 degrees`, `marked blank`, `no word read`).
+    pub reason: String,
+    pub preprocessed: ReadingScore,
+    pub as_scanned: ReadingScore,
+}
+
+/// What one reading found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadingScore {
+    pub words: usize,
+    /// Mean word confidence, 0 to 100.
+    pub confidence: f32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -23,6 +23,8 @@ pub enum Kind {
     Missing,
     /// An object's bytes no longer hash to its name.
     Modified,
+    /// An object that is there but could not be read whole (`detail` says why).
+    Unreadable,
     /// An object nothing names.
     Unexpected,
     /// The ledger's chain, a seal or a ref disagrees with the records.
@@ -191,7 +193,20 @@ async fn check(
             joined.map_err(|e| Error::Backend(format!("a check failed: {e}")))?;
         let key = digest.key();
         checked += 1;
-        match hashed? {
+        let hashed = match hashed {
+            Err(Error::Unreadable { reason, .. }) => {
+                problems.push(Problem {
+                    key,
+                    kind: Kind::Unreadable,
+                    expected: Some(digest.hex()),
+                    actual: None,
+                    detail: format!("{why} cannot be read: {reason}"),
+                });
+                continue;
+            }
+            other => other?,
+        };
+        match hashed {
             None => problems.push(Problem {
                 key,
                 kind: Kind::Missing,

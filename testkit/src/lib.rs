@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
 
-pub use proxy::{Fault, FaultProxy};
+pub use proxy::{BodyFault, Fault, FaultProxy};
 
 /// Where an S3 server listens and how to sign requests to it.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 //! a 500 answered by the proxy, a connection dropped *after* the server
 //! handled the request (so the client never learns that its PUT arrived), or a
 //! stall longer than the client's patience. `set_down` turns the whole store
-//! away, as an outage would.
+//! away, as an outage would. `damage_gets` spoils the bodies of GETs of one
+//! key, every time: a flipped byte, a short body, or a connection cut mid-body.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -35,8 +36,22 @@ pub enum Fault {
     Stall,
 }
 
+/// What happens to the body of every GET of a damaged key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFault {
+    /// One byte flipped, the length and headers as the server sent them.
+    Flip,
+    /// Only the first half, with a Content-Length that says so.
+    Truncate,
+    /// The full Content-Length announced, half the bytes sent, then the
+    /// connection closed.
+    CutOff,
+}
+
 struct State {
     upstream: String,
+    /// Keys (or parts of them) whose GET bodies are spoiled, and how.
+    damaged: Mutex<Vec<(String, BodyFault)>>,
     every: u64,
     cycle: Vec<Fault>,
     stall: Duration,
@@ -70,6 +85,7 @@ impl FaultProxy {
     pub fn start(upstream: &str, every: u64, cycle: Vec<Fault>, stall: Duration) -> FaultProxy {
         let state = Arc::new(State {
             upstream: upstream.trim_end_matches('/').to_owned(),
+            damaged: Mutex::default(),
             every,
             cycle,
             stall,
@@ -105,6 +121,12 @@ impl FaultProxy {
     /// While down, every request is answered 503 SlowDown.
     pub fn set_down(&self, down: bool) {
         self.state.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Spoils the body of every GET whose path contains `key` from now on.
+    pub fn damage_gets(&self, key: &str, fault: BodyFault) {
+        let mut damaged = self.state.damaged.lock().expect("not poisoned");
+        damaged.push((key.to_owned(), fault));
     }
 
     /// Requests seen so far by HTTP method (`GET`, `HEAD`, `PUT`, ...).
@@ -200,12 +222,44 @@ async fn handle(
         return Err("dropped after the server answered".into());
     }
     let (mut head, body) = answer.into_parts();
-    let body = body.collect().await?.to_bytes();
+    let mut body = body.collect().await?.to_bytes();
     if parts.method != Method::HEAD {
         head.headers.remove(TRANSFER_ENCODING);
         head.headers.insert(CONTENT_LENGTH, body.len().into());
     }
+    if parts.method == Method::GET && head.status.is_success() {
+        let fault = state
+            .damaged
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .find(|(key, _)| path.contains(key.as_str()))
+            .map(|(_, fault)| *fault);
+        if let Some(fault) = fault {
+            state.faults.fetch_add(1, Ordering::SeqCst);
+            body = spoil(body, fault);
+            if fault == BodyFault::Truncate {
+                head.headers.insert(CONTENT_LENGTH, body.len().into());
+            }
+        }
+    }
     Ok(Response::from_parts(head, Full::new(body)))
+}
+
+/// The body as a damaged store or network would deliver it. For `CutOff`
+/// the headers still announce the whole length: hyper closes the connection
+/// when the body falls short of it.
+fn spoil(body: Bytes, fault: BodyFault) -> Bytes {
+    match fault {
+        BodyFault::Flip => {
+            let mut bytes = body.to_vec();
+            if let Some(byte) = bytes.get_mut(body.len() / 2) {
+                *byte ^= 0x01;
+            }
+            Bytes::from(bytes)
+        }
+        BodyFault::Truncate | BodyFault::CutOff => body.slice(..body.len() / 2),
+    }
 }
 
 fn error(status: u16, code: &str, message: &str) -> Response<Full<Bytes>> {

@@ -165,7 +165,10 @@ impl Backend for Local {
         match tokio::fs::read(&path).await {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(format!("reading {}", path.display()))(e)),
+            Err(e) => Err(Error::Unreadable {
+                key: key.to_owned(),
+                reason: format!("reading {}: {e}", path.display()),
+            }),
         }
     }
 

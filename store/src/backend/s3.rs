@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::ResponseChecksumValidation;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
@@ -129,6 +130,11 @@ impl S3 {
             .operation_attempt_timeout(options.attempt_timeout)
             .build();
         let config = aws_sdk_s3::config::Builder::from(shared)
+            // Every object is named by its SHA-256 and re-hashed on every
+            // read. The SDK's own check of a stored checksum would fail a
+            // damaged object's read before that, as a bare streaming error:
+            // left to dossier, it is named `modified` with both digests.
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .force_path_style(options.path_style)
             .retry_config(retry)
             .timeout_config(timeouts)
@@ -195,7 +201,7 @@ impl S3 {
     }
 
     async fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.fetch_tagged(key).await?.map(|(bytes, _)| bytes))
+        Ok(self.fetch_whole(key).await?.map(|(bytes, _)| bytes))
     }
 
     /// The bytes and ETag of `key`, or `None` if absent.
@@ -213,12 +219,31 @@ impl S3 {
             Err(e) => return Err(failed("GET", &self.options.bucket, key, e)),
         };
         let etag = object.e_tag().map(str::to_owned);
-        let body = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| Error::Backend(format!("GET {key}: reading the body: {e}")))?;
-        Ok(Some((body.into_bytes().to_vec(), etag)))
+        match object.body.collect().await {
+            Ok(body) => Ok(Some((body.into_bytes().to_vec(), etag))),
+            Err(e) => Err(Error::Unreadable {
+                key: key.to_owned(),
+                reason: format!("the body broke off: {}", DisplayErrorContext(&e)),
+            }),
+        }
+    }
+
+    /// [`S3::fetch_tagged`], tried again when the body breaks off: a dropped
+    /// connection mid-body is often passing, and the SDK retries only
+    /// requests, not bodies. An object that never arrives whole is unreadable.
+    async fn fetch_whole(&self, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
+        const TRIES: u32 = 3;
+        let mut attempt = 1;
+        loop {
+            match self.fetch_tagged(key).await {
+                Err(Error::Unreadable { reason, .. }) if attempt < TRIES => {
+                    tracing::warn!("GET {key}: {reason}; trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// A PUT of `bytes` to `key`, with their SHA-256 for the server to check.
