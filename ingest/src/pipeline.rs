@@ -578,7 +578,14 @@ async fn intake_dossier(
         for page_in_file in 0..file.pages {
             number += 1;
             let key = cache_key(&shared.settings, &file.digest, page_in_file);
-            if let Some(page) = reuse(shared, &key).await {
+            if let Some(mut page) = reuse(shared, &key).await {
+                // The reading is shared by every file with these bytes; the
+                // provenance is this dossier's own file.
+                page.source = PageSource {
+                    path: file.rel.clone(),
+                    sha256: file.digest,
+                    page: page_in_file,
+                };
                 shared.tally.reused.fetch_add(1, Ordering::Relaxed);
                 shared.job.progress.page_done();
                 let done_page = PageDone {

@@ -208,6 +208,25 @@ async fn running_a_batch_again_stores_nothing_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_with_the_same_bytes_as_another_dossiers_names_its_own_file() {
+    let archive = archive();
+    let page = samples_dir().join("batch/INT-2026-00001/001.png");
+    let mut reads = Vec::new();
+    for (dossier, file) in [("BAD-1", "01-good.png"), ("REAL-3", "02.png")] {
+        let batch = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(batch.path().join(dossier)).unwrap();
+        std::fs::copy(&page, batch.path().join(dossier).join(file)).unwrap();
+        reads.push(run(&archive, &[batch.path()]).await.pages_read);
+    }
+    assert_eq!(reads, [1, 0], "the second dossier reuses the first reading");
+    for (dossier, path) in [("BAD-1", "BAD-1/01-good.png"), ("REAL-3", "REAL-3/02.png")] {
+        let manifest = manifest(&archive, dossier).await;
+        assert_eq!(manifest.pages[0].source.path, path, "{dossier}");
+        assert_eq!(manifest.sources[0].path, path, "{dossier}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_added_to_a_dossier_is_the_only_page_read_again() {
     let archive = archive();
     let work = tempfile::tempdir().unwrap();
