@@ -10,7 +10,8 @@ pub use tess_base_api::{
     TessBaseApi, TessBaseApiGetAltoTextError, TessBaseApiGetHocrTextError,
     TessBaseApiGetLstmBoxTextError, TessBaseApiGetTsvTextError, TessBaseApiGetUtf8TextError,
     TessBaseApiGetWordStrBoxTextError, TessBaseApiInitError, TessBaseApiRecogniseError,
-    TessBaseApiSetImageSafetyError, TessBaseApiSetVariableError,
+    TessBaseApiSetImageSafetyError, TessBaseApiSetVariableError, OrientationScript,
+    TessBaseApiDetectOrientationScriptError,
 };
 pub use tesseract_sys;
 pub use text::Text;

@@ -5,7 +5,7 @@ extern crate thiserror;
 #[cfg(feature = "tesseract_5_2")]
 use self::tesseract_sys::TessBaseAPIInit5;
 use self::tesseract_sys::{
-    TessBaseAPIAllWordConfidences, TessBaseAPICreate, TessBaseAPIDelete, TessBaseAPIGetAltoText,
+    TessBaseAPIAllWordConfidences, TessBaseAPICreate, TessBaseAPIDetectOrientationScript, TessBaseAPIDelete, TessBaseAPIGetAltoText,
     TessBaseAPIGetComponentImages, TessBaseAPIGetHOCRText, TessBaseAPIGetInputImage,
     TessBaseAPIGetLSTMBoxText, TessBaseAPIGetSourceYResolution, TessBaseAPIGetThresholdedImage, TessBaseAPIGetTsvText,
     TessBaseAPIGetUTF8Text, TessBaseAPIGetWordStrBoxText, TessBaseAPIInit2, TessBaseAPIInit3,
@@ -96,6 +96,22 @@ pub struct TessBaseApiGetComponentImagesError();
 #[derive(Debug, Error)]
 #[error("TessBaseApi get_thresholded_image returned null")]
 pub struct TessBaseApiGetThresholdedImageError();
+
+#[derive(Debug, Error, PartialEq)]
+#[error("TessBaseApi detect_orientation_script found no orientation")]
+pub struct TessBaseApiDetectOrientationScriptError();
+
+/// What orientation and script detection found on a page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrientationScript {
+    /// The page's orientation in degrees (0, 90, 180 or 270), as Tesseract's
+    /// `--psm 0` prints it under "Orientation in degrees".
+    pub orient_deg: c_int,
+    /// How much better the best orientation scored than the next.
+    pub orient_conf: f32,
+    /// How much better the best script scored than the next.
+    pub script_conf: f32,
+}
 
 #[derive(Debug, Error)]
 #[error("TessBaseApi all_word_confidences returned null")]
@@ -371,6 +387,37 @@ impl TessBaseApi {
                 leptonica_plumbing::memory::RefCounted::new(
                     leptonica_plumbing::Pix::new_from_pointer(ptr),
                 )
+            })
+        }
+    }
+
+    /// Wrapper for [`TessBaseAPIDetectOrientationScript`](https://tesseract-ocr.github.io/tessapi/5.x/a00008.html)
+    ///
+    /// Detects the orientation and script of the image given to `SetImage`.
+    /// The handle must have been initialised with the `osd` language.
+    pub fn detect_orientation_script(
+        &mut self,
+    ) -> Result<OrientationScript, TessBaseApiDetectOrientationScriptError> {
+        let mut orient_deg: c_int = 0;
+        let mut orient_conf: f32 = 0.0;
+        let mut script_name: *const std::os::raw::c_char = ptr::null();
+        let mut script_conf: f32 = 0.0;
+        let found = unsafe {
+            TessBaseAPIDetectOrientationScript(
+                self.0,
+                &mut orient_deg,
+                &mut orient_conf,
+                &mut script_name,
+                &mut script_conf,
+            )
+        };
+        if found == 0 {
+            Err(TessBaseApiDetectOrientationScriptError {})
+        } else {
+            Ok(OrientationScript {
+                orient_deg,
+                orient_conf,
+                script_conf,
             })
         }
     }
