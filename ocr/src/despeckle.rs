@@ -61,11 +61,12 @@ pub fn despeckle(grey: &mut GrayImage, dpi: f32) -> usize {
         ];
     }
     let is_speck = |b: &[u32; 4]| b[2] - b[0] <= max_side && b[3] - b[1] <= max_side;
+    let near_marks = NearMarks::of(&runs, &mut parent, &boxes, &is_speck, (w, h), max_side);
     let mut removed = 0;
     for (i, run) in runs.iter().enumerate() {
         let root = find(&mut parent, i);
         let b = boxes[root];
-        if !is_speck(&b) {
+        if !is_speck(&b) || near_marks.touches(&b) {
             continue;
         }
         let start = run.y as usize * w;
@@ -88,6 +89,61 @@ pub fn despeckle(grey: &mut GrayImage, dpi: f32) -> usize {
         }
     }
     removed
+}
+
+/// Where the page's real marks (letters, rules, anything larger than a
+/// speck) are, on a grid of cells about a speck and a half wide.
+///
+/// A small blob right beside a mark is a period, a comma, the dot of an `i`
+/// or an accent, not dust: in small or low-resolution type these are no
+/// larger than specks, and removing them cost real pages their punctuation.
+/// Only specks with no mark within reach go.
+struct NearMarks {
+    cell: u32,
+    columns: usize,
+    marked: Vec<bool>,
+}
+
+impl NearMarks {
+    fn of(
+        runs: &[Run],
+        parent: &mut [u32],
+        boxes: &[[u32; 4]],
+        is_speck: &dyn Fn(&[u32; 4]) -> bool,
+        (w, h): (usize, usize),
+        max_side: u32,
+    ) -> NearMarks {
+        let cell = (max_side + max_side / 2).max(1);
+        let columns = w / cell as usize + 1;
+        let mut marked = vec![false; columns * (h / cell as usize + 1)];
+        for (i, run) in runs.iter().enumerate() {
+            if is_speck(&boxes[find(parent, i)]) {
+                continue;
+            }
+            let row = (run.y / cell) as usize * columns;
+            for column in run.x0 / cell..=(run.x1 - 1) / cell {
+                marked[row + column as usize] = true;
+            }
+        }
+        NearMarks {
+            cell,
+            columns,
+            marked,
+        }
+    }
+
+    /// Whether a mark lies within about a cell of the box `b`.
+    fn touches(&self, b: &[u32; 4]) -> bool {
+        let rows = self.marked.len() / self.columns;
+        let (x0, y0) = (b[0] / self.cell, b[1] / self.cell);
+        let (x1, y1) = ((b[2] - 1) / self.cell, (b[3] - 1) / self.cell);
+        let x_range = x0.saturating_sub(1) as usize..=((x1 + 1) as usize).min(self.columns - 1);
+        (y0.saturating_sub(1) as usize..=((y1 + 1) as usize).min(rows - 1)).any(|y| {
+            x_range
+                .clone()
+                .any(|x| self.marked[y * self.columns + x])
+        })
+    }
 }
 
 /// A run of ink pixels along a row, `x0..x1`.
@@ -163,6 +219,27 @@ mod tests {
         assert_eq!(page.get_pixel(51, 51)[0], 255);
         assert_eq!(page.get_pixel(202, 202)[0], 20);
         assert_eq!(page.get_pixel(150, 300)[0], 20);
+    }
+
+    #[test]
+    fn a_period_beside_a_letter_stays_and_dust_in_the_margin_goes() {
+        let mut page = GrayImage::from_pixel(400, 200, image::Luma([245]));
+        let ink = image::Luma([20]);
+        let square = |page: &mut GrayImage, x0: u32, y0: u32, w: u32, h: u32| {
+            for y in y0..y0 + h {
+                for x in x0..x0 + w {
+                    page.put_pixel(x, y, ink);
+                }
+            }
+        };
+        // A letter's stem, 3 px wide and 20 tall, and a 3x3 period 2 px after it.
+        square(&mut page, 100, 100, 3, 20);
+        square(&mut page, 105, 117, 3, 3);
+        // The same 3x3 blob alone in the margin.
+        square(&mut page, 300, 40, 3, 3);
+        assert_eq!(despeckle(&mut page, 300.0), 1);
+        assert_eq!(page.get_pixel(106, 118)[0], 20, "the period stays");
+        assert_eq!(page.get_pixel(301, 41)[0], 255, "the dust goes");
     }
 
     #[test]
