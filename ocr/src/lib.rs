@@ -8,6 +8,7 @@
 //! It is synchronous and CPU-only. It must never know about files on disk
 //! (callers hand it bytes), tokio, storage or PDF.
 
+pub mod background;
 pub mod blank;
 pub mod border;
 pub mod decode;
@@ -19,8 +20,9 @@ pub mod orientation;
 mod pdf_input;
 pub mod pixels;
 pub mod preprocess;
+pub mod second_reading;
 
 pub use decode::{Limits, Scan, decode_page, page_count};
-pub use engine::{Engine, Recognition, Word};
+pub use engine::{Engine, Orientation, Recognition, Word};
 pub use error::{Error, Result};
-pub use preprocess::{Preprocessed, preprocess};
+pub use preprocess::{Preprocessed, preprocess, preprocess_with};

@@ -4,7 +4,7 @@ use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
 use crate::deskew::Overview;
-use crate::{blank, border, deskew, despeckle, orientation};
+use crate::{Engine, background, blank, border, deskew, despeckle, orientation};
 
 /// A page made ready for OCR, and what was done to it.
 #[derive(Debug, Clone)]
@@ -31,6 +31,14 @@ pub struct Preprocessed {
 /// OCR is made once, from the final page. A page is 9 MB in grey and 26 MB in
 /// colour at 300 dpi: fewer of them in flight keeps a worker's memory low.
 pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
+    preprocess_with(scan, dpi, None)
+}
+
+/// [`preprocess`], with Tesseract's orientation detection (`osd`) asked to
+/// confirm every turn the page's own analysis proposes. A turn it does not
+/// confirm is not made: an upright page turned is a page read as garbage,
+/// while a turned page left alone is still caught by the second reading.
+pub fn preprocess_with(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>) -> Preprocessed {
     let mut image = scan.image;
     let mut overview = Overview::of_page(&image);
     if blank::is_blank(&overview) {
@@ -53,10 +61,19 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
     // Quarter turns applied clockwise, i.e. how far the page lay turned counter-clockwise.
     let mut quarters = 0u16;
     let (rows, columns) = deskew::estimate_both(&overview);
-    let skew = if orientation::sideways(rows.sharpness, columns.sharpness) {
-        image = image.rotate90();
+    let mut confirmed = None;
+    if orientation::sideways(rows.sharpness, columns.sharpness) {
+        quarters = match osd.as_deref_mut() {
+            None => 1,
+            Some(engine) => {
+                confirmed = confirm(engine, &image, dpi, &[90, 270]);
+                confirmed.map_or(0, quarters_back)
+            }
+        };
+    }
+    let skew = if quarters != 0 {
+        image = turn(image, quarters);
         overview = Overview::of_page(&image);
-        quarters = 1;
         deskew::estimate(&overview)
     } else {
         rows
@@ -67,9 +84,16 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
         image = deskew::straighten(&image, skew.degrees);
         overview = Overview::of_page(&image);
     }
-    if orientation::vote(&overview).upside_down() {
-        image = image.rotate180();
-        quarters += 2;
+    // A sideways turn Tesseract confirmed already says which way is up.
+    if confirmed.is_none() && orientation::vote(&overview).upside_down() {
+        let turn_over = match osd.as_deref_mut() {
+            None => true,
+            Some(engine) => confirm(engine, &image, dpi, &[180]).is_some(),
+        };
+        if turn_over {
+            image = image.rotate180();
+            quarters += 2;
+        }
     }
     let mut grey = deskew::to_grey(&image);
     // A bilevel page stays bilevel: interpolation greys the edges, so threshold
@@ -78,6 +102,7 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
         bw.pixels_mut()
             .for_each(|p| p[0] = if p[0] < 128 { 0 } else { 255 });
     }
+    background::flatten(&mut grey);
     despeckle::despeckle(&mut grey, dpi);
     Preprocessed {
         image,
@@ -87,5 +112,34 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
         rotation: quarters * 90,
         blank: false,
         bilevel: scan.bilevel,
+    }
+}
+
+/// Below this, Tesseract's orientation confidence is a guess: its `--psm 0`
+/// calls such answers unreliable.
+const MIN_OSD_CONFIDENCE: f32 = 2.0;
+
+/// Tesseract's orientation of `image`, if it is one of `expected` (degrees
+/// clockwise) with some confidence: a turn our own analysis proposed and
+/// Tesseract, looking at the letters, agrees with.
+fn confirm(engine: &mut Engine, image: &DynamicImage, dpi: f32, expected: &[u16]) -> Option<u16> {
+    let grey = deskew::to_grey(image);
+    let found = engine.orientation(&grey, dpi.round() as u32).ok().flatten()?;
+    (found.confidence >= MIN_OSD_CONFIDENCE && expected.contains(&found.degrees))
+        .then_some(found.degrees)
+}
+
+/// Quarter turns clockwise that bring back a page lying `degrees` clockwise.
+fn quarters_back(degrees: u16) -> u16 {
+    (4 - degrees / 90 % 4) % 4
+}
+
+/// `image` turned clockwise by `quarters` quarter turns.
+fn turn(image: DynamicImage, quarters: u16) -> DynamicImage {
+    match quarters % 4 {
+        1 => image.rotate90(),
+        2 => image.rotate180(),
+        3 => image.rotate270(),
+        _ => image,
     }
 }

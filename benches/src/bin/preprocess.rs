@@ -147,7 +147,8 @@ fn main() {
         ocr::despeckle::despeckle(&mut specked, 300.0);
         steps[5].1.push(millis(t));
         let t = Instant::now();
-        let page = ocr::preprocess(scan, 300.0);
+        // As ingest does it: Tesseract's orientation detection confirms turns.
+        let page = ocr::preprocess_with(scan, 300.0, Some(&mut engine));
         steps[6].1.push(millis(t));
 
         if for_ocr {

@@ -1,0 +1,158 @@
+//! Never worse than Tesseract alone: when the reading of the preprocessed page
+//! is in doubt, the page as scanned is read too and the better reading kept.
+//!
+//! Every preprocessing step is a guess about the page (it is blank, it lies
+//! upside down, this is dust, this band is scanner border), and on real scans
+//! each guess is sometimes wrong: a faint letter taken for a blank page, an
+//! upright magazine page turned round, blurred type cleaned away as specks.
+//! Tesseract's own confidence is the judge that does not share those guesses.
+//! A doubtful page (marked blank, turned, read with low confidence or no
+//! words at all) is read a second time exactly as scanned, and whichever
+//! reading carries more confidently read text is kept.
+
+use crate::Recognition;
+
+/// Mean word confidence under which a reading is in doubt. Clean printed
+/// pages read at 85 to 95; real typewritten and photocopied ones at 60 to 85.
+const DOUBTFUL_CONFIDENCE: f32 = 80.0;
+
+/// How much more text the reading as scanned must carry to be preferred:
+/// on a tie the straightened page wins, as it is the better page to show.
+const MARGIN: f64 = 1.05;
+
+/// What a page marked blank must show, read as scanned, to be text after all:
+/// a few words Tesseract is fairly sure of, not dust read as `.` or `|`.
+const BLANK_MIN_WORDS: usize = 3;
+const BLANK_MIN_CONFIDENCE: f32 = 60.0;
+
+/// Why the preprocessed reading is in doubt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Doubt {
+    /// Blank detection found no ink worth reading.
+    Blank,
+    /// Tesseract read it with a low mean confidence.
+    LowConfidence(f32),
+    /// Tesseract found no word on a page that is not blank.
+    NoWords,
+}
+
+impl std::fmt::Display for Doubt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Doubt::Blank => write!(f, "marked blank"),
+            Doubt::LowConfidence(c) => write!(f, "mean confidence {c:.0}"),
+            Doubt::NoWords => write!(f, "no word read"),
+        }
+    }
+}
+
+/// Whether the reading of a page deserves a second reading of the scan as it
+/// is, given what preprocessing decided (see [`crate::Preprocessed`]). A
+/// turn needs no doubt of its own: Tesseract's orientation detection
+/// confirmed it, and a wrong one reads with low confidence anyway.
+pub fn doubt(blank: bool, reading: Option<&Recognition>) -> Option<Doubt> {
+    if blank {
+        return Some(Doubt::Blank);
+    }
+    match reading {
+        None => Some(Doubt::NoWords),
+        Some(r) if r.words.is_empty() => Some(Doubt::NoWords),
+        Some(r) if r.confidence < DOUBTFUL_CONFIDENCE => Some(Doubt::LowConfidence(r.confidence)),
+        Some(_) => None,
+    }
+}
+
+/// How much text a reading carries: letters and digits of each word, weighted
+/// by Tesseract's confidence in the word. Garbage read off a wrongly turned or
+/// over-cleaned page scores low; so does a page read only in part.
+pub fn weight(reading: &Recognition) -> f64 {
+    reading
+        .words
+        .iter()
+        .map(|w| {
+            let letters = w.text.chars().filter(|c| c.is_alphanumeric()).count();
+            f64::from(w.confidence / 100.0) * letters as f64
+        })
+        .sum()
+}
+
+/// Whether the reading as scanned should replace the preprocessed one.
+pub fn prefer_as_scanned(
+    doubt: Doubt,
+    preprocessed: Option<&Recognition>,
+    as_scanned: &Recognition,
+) -> bool {
+    if doubt == Doubt::Blank {
+        let sure = as_scanned
+            .words
+            .iter()
+            .filter(|w| w.confidence >= BLANK_MIN_CONFIDENCE)
+            .filter(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+            .count();
+        return sure >= BLANK_MIN_WORDS;
+    }
+    let before = preprocessed.map_or(0.0, weight);
+    weight(as_scanned) > before * MARGIN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Word;
+
+    fn reading(words: &[(&str, f32)]) -> Recognition {
+        let words: Vec<Word> = words
+            .iter()
+            .map(|(text, confidence)| Word {
+                text: (*text).to_owned(),
+                bbox: [0, 0, 1, 1],
+                confidence: *confidence,
+                line: 0,
+            })
+            .collect();
+        let confidence = if words.is_empty() {
+            0.0
+        } else {
+            words.iter().map(|w| w.confidence).sum::<f32>() / words.len() as f32
+        };
+        Recognition {
+            text: String::new(),
+            words,
+            confidence,
+        }
+    }
+
+    #[test]
+    fn garbage_from_a_wrong_step_loses_to_the_page_as_scanned() {
+        let turned = reading(&[("ʇɐɥ", 20.0), ("ꟻ", 15.0), ("IlI", 30.0)]);
+        let scanned = reading(&[("Monsieur", 91.0), ("le", 95.0), ("Ministre", 90.0)]);
+        assert!(prefer_as_scanned(
+            Doubt::LowConfidence(20.0),
+            Some(&turned),
+            &scanned
+        ));
+        assert!(!prefer_as_scanned(
+            Doubt::LowConfidence(20.0),
+            Some(&scanned),
+            &turned
+        ));
+    }
+
+    #[test]
+    fn a_tie_keeps_the_straightened_page() {
+        let same = reading(&[("Acte", 70.0), ("de", 70.0), ("naissance", 70.0)]);
+        assert!(!prefer_as_scanned(
+            Doubt::LowConfidence(70.0),
+            Some(&same),
+            &same
+        ));
+    }
+
+    #[test]
+    fn a_blank_page_is_text_only_if_tesseract_is_sure_of_a_few_words() {
+        let dust = reading(&[(".", 30.0), ("|", 40.0), ("il", 20.0)]);
+        let letter = reading(&[("Paris,", 80.0), ("le", 85.0), ("mars", 75.0)]);
+        assert!(!prefer_as_scanned(Doubt::Blank, None, &dust));
+        assert!(prefer_as_scanned(Doubt::Blank, None, &letter));
+    }
+}
