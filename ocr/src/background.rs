@@ -15,7 +15,7 @@ use crate::deskew::Overview;
 
 /// Paper darker than this is not paper but a photo or a black band: those
 /// regions are left as they are rather than amplified.
-const DARKEST_PAPER: u8 = 64;
+const DARKEST_PAPER: u8 = 140;
 
 /// Divides every pixel of `grey` by the brightness of the paper around it.
 pub fn flatten(grey: &mut GrayImage) {
@@ -64,7 +64,10 @@ fn max_along(image: &GrayImage, radius: u32, columns: bool) -> GrayImage {
             let (x, y) = at(line, i as u32);
             *v = image.get_pixel(x, y)[0];
         }
-        for (i, max) in running_max(&values, radius as usize).into_iter().enumerate() {
+        for (i, max) in running_max(&values, radius as usize)
+            .into_iter()
+            .enumerate()
+        {
             let (x, y) = at(line, i as u32);
             out.put_pixel(x, y, image::Luma([max]));
         }
@@ -137,7 +140,11 @@ mod tests {
             let fast = running_max(&values, radius);
             for (i, got) in fast.iter().enumerate() {
                 let window = &values[i.saturating_sub(radius)..(i + radius + 1).min(values.len())];
-                assert_eq!(*got, *window.iter().max().unwrap(), "radius {radius} at {i}");
+                assert_eq!(
+                    *got,
+                    *window.iter().max().unwrap(),
+                    "radius {radius} at {i}"
+                );
             }
         }
     }

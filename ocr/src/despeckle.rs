@@ -138,11 +138,8 @@ impl NearMarks {
         let (x0, y0) = (b[0] / self.cell, b[1] / self.cell);
         let (x1, y1) = ((b[2] - 1) / self.cell, (b[3] - 1) / self.cell);
         let x_range = x0.saturating_sub(1) as usize..=((x1 + 1) as usize).min(self.columns - 1);
-        (y0.saturating_sub(1) as usize..=((y1 + 1) as usize).min(rows - 1)).any(|y| {
-            x_range
-                .clone()
-                .any(|x| self.marked[y * self.columns + x])
-        })
+        (y0.saturating_sub(1) as usize..=((y1 + 1) as usize).min(rows - 1))
+            .any(|y| x_range.clone().any(|x| self.marked[y * self.columns + x]))
     }
 }
 

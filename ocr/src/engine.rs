@@ -114,10 +114,13 @@ impl Engine {
         osd.set_image_2(&pix);
         drop(pix);
         osd.set_source_resolution(dpi as i32);
-        let found = osd.detect_orientation_script().ok().map(|found| Orientation {
-            degrees: u16::try_from(found.orient_deg.rem_euclid(360)).unwrap_or(0),
-            confidence: found.orient_conf,
-        });
+        let found = osd
+            .detect_orientation_script()
+            .ok()
+            .map(|found| Orientation {
+                degrees: u16::try_from(found.orient_deg.rem_euclid(360)).unwrap_or(0),
+                confidence: found.orient_conf,
+            });
         // As in `read`: Tesseract would keep the page until the next one.
         osd.set_image(&[255], 1, 1, 1, 1)
             .map_err(|e| Error::Tesseract(e.to_string()))?;

@@ -11,6 +11,7 @@
 pub mod background;
 pub mod blank;
 pub mod border;
+pub mod channel;
 pub mod decode;
 pub mod deskew;
 pub mod despeckle;
@@ -25,4 +26,4 @@ pub mod second_reading;
 pub use decode::{Limits, Scan, decode_page, page_count};
 pub use engine::{Engine, Orientation, Recognition, Word};
 pub use error::{Error, Result};
-pub use preprocess::{Preprocessed, preprocess, preprocess_with};
+pub use preprocess::{Preprocessed, preprocess, preprocess_flattened, preprocess_with};

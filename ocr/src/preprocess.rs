@@ -4,7 +4,7 @@ use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
 use crate::deskew::Overview;
-use crate::{Engine, background, blank, border, deskew, despeckle, orientation};
+use crate::{Engine, background, blank, border, channel, deskew, despeckle, orientation};
 
 /// A page made ready for OCR, and what was done to it.
 #[derive(Debug, Clone)]
@@ -38,12 +38,27 @@ pub fn preprocess(scan: Scan, dpi: f32) -> Preprocessed {
 /// confirm every turn the page's own analysis proposes. A turn it does not
 /// confirm is not made: an upright page turned is a page read as garbage,
 /// while a turned page left alone is still caught by the second reading.
-pub fn preprocess_with(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>) -> Preprocessed {
+pub fn preprocess_with(scan: Scan, dpi: f32, osd: Option<&mut Engine>) -> Preprocessed {
+    chain(scan, dpi, osd, false)
+}
+
+/// [`preprocess_with`], and the copy for OCR has its paper flattened to
+/// white (see [`crate::background`]): for a third reading of a page the
+/// other two could not make out.
+pub fn preprocess_flattened(scan: Scan, dpi: f32, osd: Option<&mut Engine>) -> Preprocessed {
+    chain(scan, dpi, osd, true)
+}
+
+fn chain(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>, flatten: bool) -> Preprocessed {
     let mut image = scan.image;
     let mut overview = Overview::of_page(&image);
     if blank::is_blank(&overview) {
+        let mut grey = channel::ocr_grey(&image);
+        if flatten {
+            background::flatten(&mut grey);
+        }
         return Preprocessed {
-            grey: deskew::to_grey(&image),
+            grey,
             image,
             skew_degrees: 0.0,
             skew_confidence: 0.0,
@@ -95,14 +110,17 @@ pub fn preprocess_with(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>) -> Pr
             quarters += 2;
         }
     }
-    let mut grey = deskew::to_grey(&image);
+    let mut grey = channel::ocr_grey(&image);
     // A bilevel page stays bilevel: interpolation greys the edges, so threshold
     // the archived image back (OCR reads the smooth grey copy).
     if let (true, true, DynamicImage::ImageLuma8(bw)) = (scan.bilevel, straighten, &mut image) {
         bw.pixels_mut()
             .for_each(|p| p[0] = if p[0] < 128 { 0 } else { 255 });
     }
-    background::flatten(&mut grey);
+    // Before despeckling: the paper specks leave would pass for bright paper.
+    if flatten {
+        background::flatten(&mut grey);
+    }
     despeckle::despeckle(&mut grey, dpi);
     Preprocessed {
         image,
@@ -124,7 +142,10 @@ const MIN_OSD_CONFIDENCE: f32 = 2.0;
 /// Tesseract, looking at the letters, agrees with.
 fn confirm(engine: &mut Engine, image: &DynamicImage, dpi: f32, expected: &[u16]) -> Option<u16> {
     let grey = deskew::to_grey(image);
-    let found = engine.orientation(&grey, dpi.round() as u32).ok().flatten()?;
+    let found = engine
+        .orientation(&grey, dpi.round() as u32)
+        .ok()
+        .flatten()?;
     (found.confidence >= MIN_OSD_CONFIDENCE && expected.contains(&found.degrees))
         .then_some(found.degrees)
 }

@@ -8,7 +8,11 @@
 //! Tesseract's own confidence is the judge that does not share those guesses.
 //! A doubtful page (marked blank, turned, read with low confidence or no
 //! words at all) is read a second time exactly as scanned, and whichever
-//! reading carries more confidently read text is kept.
+//! reading carries more confidently read text is kept. When even that one is
+//! unclear, a third reading of the page with its paper flattened to white
+//! (`crate::background`) is tried: it makes grey or framed paper legible
+//! but would also bring out a facing page's show-through, so it is only a
+//! last resort.
 
 use crate::Recognition;
 
@@ -62,6 +66,15 @@ pub fn doubt(blank: bool, reading: Option<&Recognition>) -> Option<Doubt> {
     }
 }
 
+/// Mean confidence under which even the better of two readings is unclear
+/// enough to try a third, on the page with its paper flattened.
+const UNCLEAR_CONFIDENCE: f32 = 60.0;
+
+/// Whether a reading found nothing, or nothing Tesseract is fairly sure of.
+pub fn unclear(reading: Option<&Recognition>) -> bool {
+    reading.is_none_or(|r| r.words.is_empty() || r.confidence < UNCLEAR_CONFIDENCE)
+}
+
 /// How much text a reading carries: letters and digits of each word, weighted
 /// by Tesseract's confidence in the word. Garbage read off a wrongly turned or
 /// over-cleaned page scores low; so does a page read only in part.
@@ -76,23 +89,20 @@ pub fn weight(reading: &Recognition) -> f64 {
         .sum()
 }
 
-/// Whether the reading as scanned should replace the preprocessed one.
-pub fn prefer_as_scanned(
-    doubt: Doubt,
-    preprocessed: Option<&Recognition>,
-    as_scanned: &Recognition,
-) -> bool {
+/// Whether a later reading (as scanned, flattened) should replace the one kept so far.
+pub fn prefer(doubt: Doubt, kept: Option<&Recognition>, candidate: &Recognition) -> bool {
     if doubt == Doubt::Blank {
-        let sure = as_scanned
+        let sure = candidate
             .words
             .iter()
             .filter(|w| w.confidence >= BLANK_MIN_CONFIDENCE)
             .filter(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
             .count();
-        return sure >= BLANK_MIN_WORDS;
+        if sure < BLANK_MIN_WORDS {
+            return false;
+        }
     }
-    let before = preprocessed.map_or(0.0, weight);
-    weight(as_scanned) > before * MARGIN
+    weight(candidate) > kept.map_or(0.0, weight) * MARGIN
 }
 
 #[cfg(test)]
@@ -126,33 +136,21 @@ mod tests {
     fn garbage_from_a_wrong_step_loses_to_the_page_as_scanned() {
         let turned = reading(&[("ʇɐɥ", 20.0), ("ꟻ", 15.0), ("IlI", 30.0)]);
         let scanned = reading(&[("Monsieur", 91.0), ("le", 95.0), ("Ministre", 90.0)]);
-        assert!(prefer_as_scanned(
-            Doubt::LowConfidence(20.0),
-            Some(&turned),
-            &scanned
-        ));
-        assert!(!prefer_as_scanned(
-            Doubt::LowConfidence(20.0),
-            Some(&scanned),
-            &turned
-        ));
+        assert!(prefer(Doubt::LowConfidence(20.0), Some(&turned), &scanned));
+        assert!(!prefer(Doubt::LowConfidence(20.0), Some(&scanned), &turned));
     }
 
     #[test]
     fn a_tie_keeps_the_straightened_page() {
         let same = reading(&[("Acte", 70.0), ("de", 70.0), ("naissance", 70.0)]);
-        assert!(!prefer_as_scanned(
-            Doubt::LowConfidence(70.0),
-            Some(&same),
-            &same
-        ));
+        assert!(!prefer(Doubt::LowConfidence(70.0), Some(&same), &same));
     }
 
     #[test]
     fn a_blank_page_is_text_only_if_tesseract_is_sure_of_a_few_words() {
         let dust = reading(&[(".", 30.0), ("|", 40.0), ("il", 20.0)]);
         let letter = reading(&[("Paris,", 80.0), ("le", 85.0), ("mars", 75.0)]);
-        assert!(!prefer_as_scanned(Doubt::Blank, None, &dust));
-        assert!(prefer_as_scanned(Doubt::Blank, None, &letter));
+        assert!(!prefer(Doubt::Blank, None, &dust));
+        assert!(prefer(Doubt::Blank, None, &letter));
     }
 }
