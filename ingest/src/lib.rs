@@ -69,8 +69,11 @@ fn unix_time(text: &str) -> Option<i64> {
 }
 
 /// Version of the page processing; part of the settings that decide whether a
-/// stored page result can be reused.
-pub const PIPELINE: &str = concat!("dossier-", env!("CARGO_PKG_VERSION"), "/pages-1");
+/// stored page result can be reused. `pages-2`: automatic segmentation,
+/// turns confirmed by Tesseract, the OCR copy from the best colour channel,
+/// resolution from the page size, and doubtful pages read again (see
+/// `ocr::second_reading`): pages read before are read again.
+pub const PIPELINE: &str = concat!("dossier-", env!("CARGO_PKG_VERSION"), "/pages-2");
 
 /// How to run the pipeline.
 #[derive(Debug, Clone)]
@@ -80,8 +83,6 @@ pub struct Options {
     /// OCR worker threads (one engine each).
     pub workers: usize,
     pub limits: ocr::Limits,
-    /// Resolution assumed for files that declare none.
-    pub default_dpi: f32,
     /// Pages indexed between two index commits (counted in whole dossiers).
     /// The index is searchable up to the last commit; tantivy's memory while
     /// it writes a commit grows with what the commit holds, so counting pages
@@ -95,7 +96,6 @@ impl Default for Options {
             lang: "fra+eng".into(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: ocr::Limits::default(),
-            default_dpi: 300.0,
             commit_pages: 20,
         }
     }

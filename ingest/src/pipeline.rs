@@ -100,6 +100,8 @@ struct Fresh {
     timings: [f64; 4],
     /// SHA-256 of `image.bytes`, computed on the worker that made them.
     image_digest: Digest,
+    /// Both readings of a doubtful page, and the one kept.
+    reading: Option<manifest::Reading>,
 }
 
 enum PageOutput {
@@ -692,9 +694,9 @@ fn read_page(
         ocr::decode_page(&bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
     drop(bytes);
     let decode = t0.elapsed().as_secs_f64();
-    let dpi = scan.dpi.unwrap_or(options.default_dpi);
+    let dpi = scan.resolution();
     let t1 = Instant::now();
-    let page = ocr::preprocess(scan, dpi);
+    let page = ocr::preprocess_with(scan, dpi, Some(engine));
     let preprocess = t1.elapsed().as_secs_f64();
     // Encode the archived image first and free it before Tesseract runs, so
     // that during recognition a worker holds no page but Tesseract's copy.
@@ -718,7 +720,7 @@ fn read_page(
         Some(engine.read().map_err(|e| e.to_string())?)
     };
     let ocr_seconds = t3.elapsed().as_secs_f64();
-    Ok(Fresh {
+    let mut fresh = Fresh {
         image_digest: sha256(&image.bytes),
         timings: [decode, preprocess, ocr_seconds, encode],
         image,
@@ -732,7 +734,120 @@ fn read_page(
             page: job.page_in_file,
         },
         cache_key: job.cache_key,
-    })
+        reading: None,
+    };
+    let doubt = ocr::second_reading::doubt(page.blank, fresh.recognition.as_ref());
+    if let Some(doubt) = doubt {
+        read_as_scanned(engine, job, pixels, options, doubt, &mut fresh)?;
+        if ocr::second_reading::unclear(fresh.recognition.as_ref()) {
+            read_flattened(engine, job, pixels, options, doubt, &mut fresh)?;
+        }
+    }
+    Ok(fresh)
+}
+
+/// What one reading found, for the manifest.
+fn score(reading: Option<&Recognition>) -> manifest::ReadingScore {
+    manifest::ReadingScore {
+        words: reading.map_or(0, |r| r.words.len()),
+        confidence: reading.map_or(0.0, |r| (r.confidence * 10.0).round() / 10.0),
+    }
+}
+
+/// The third reading of a page neither first reading made out: preprocessed
+/// again, with the paper flattened to white for Tesseract's threshold (see
+/// `ocr::background`), kept if it carries clearly more text than the better
+/// of the two.
+fn read_flattened(
+    engine: &mut ocr::Engine,
+    job: &PageJob,
+    pixels: &Arc<Gate>,
+    options: &Options,
+    doubt: ocr::second_reading::Doubt,
+    fresh: &mut Fresh,
+) -> Result<(), String> {
+    let gate = pixels.enter();
+    let started = Instant::now();
+    let bytes = job.source.bytes()?;
+    let scan =
+        ocr::decode_page(&bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
+    drop(bytes);
+    let dpi = scan.resolution();
+    let page = ocr::preprocess_flattened(scan, dpi, Some(engine));
+    let image =
+        pdf::PageImage::encode(&page.image, page.bilevel, dpi).map_err(|e| e.to_string())?;
+    drop(page.image);
+    engine
+        .load(Cow::Owned(page.grey), dpi.round() as u32)
+        .map_err(|e| e.to_string())?;
+    drop(gate);
+    let flattened = engine.read().map_err(|e| e.to_string())?;
+    let score = score(Some(&flattened));
+    // A page marked blank needs a few words Tesseract is sure of, as before.
+    let keep = ocr::second_reading::prefer(doubt, fresh.recognition.as_ref(), &flattened);
+    if keep {
+        fresh.image_digest = sha256(&image.bytes);
+        fresh.image = image;
+        fresh.recognition = Some(flattened);
+        (fresh.rotation, fresh.skew_degrees, fresh.blank) =
+            (page.rotation, page.skew_degrees, false);
+    }
+    fresh.timings[2] += started.elapsed().as_secs_f64();
+    if let Some(reading) = fresh.reading.as_mut() {
+        reading.flattened = Some(score);
+        if keep {
+            reading.kept = "flattened".to_owned();
+        }
+    }
+    Ok(())
+}
+
+/// Reads the page exactly as scanned (no border painting, turn, straightening
+/// or despeckling) and keeps that reading, with the scan as the page's image,
+/// if it carries clearly more text than the preprocessed one. The page is
+/// decoded again rather than kept from the first pass: only doubtful pages
+/// pay for it, and every worker stays at one page in memory otherwise.
+fn read_as_scanned(
+    engine: &mut ocr::Engine,
+    job: &PageJob,
+    pixels: &Arc<Gate>,
+    options: &Options,
+    doubt: ocr::second_reading::Doubt,
+    fresh: &mut Fresh,
+) -> Result<(), String> {
+    let gate = pixels.enter();
+    let started = Instant::now();
+    let bytes = job.source.bytes()?;
+    let scan =
+        ocr::decode_page(&bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
+    drop(bytes);
+    let dpi = scan.resolution();
+    let grey = ocr::channel::ocr_grey(&scan.image);
+    engine
+        .load(Cow::Owned(grey), dpi.round() as u32)
+        .map_err(|e| e.to_string())?;
+    drop(gate);
+    let scanned = engine.read().map_err(|e| e.to_string())?;
+    let keep = ocr::second_reading::prefer(doubt, fresh.recognition.as_ref(), &scanned);
+    let preprocessed = score(fresh.recognition.as_ref());
+    let as_scanned = score(Some(&scanned));
+    if keep {
+        let image =
+            pdf::PageImage::encode(&scan.image, scan.bilevel, dpi).map_err(|e| e.to_string())?;
+        fresh.image_digest = sha256(&image.bytes);
+        fresh.image = image;
+        fresh.recognition = Some(scanned);
+        (fresh.rotation, fresh.skew_degrees, fresh.blank) = (0, 0.0, false);
+    }
+    fresh.timings[2] += started.elapsed().as_secs_f64();
+    fresh.reading = Some(manifest::Reading {
+        kept: if keep { "as-scanned" } else { "preprocessed" }.to_owned(),
+        reason: doubt.to_string(),
+        preprocessed,
+        as_scanned,
+        flattened: None,
+    });
+    Ok(())
 }
 
 /// A dossier whose pages are arriving.
@@ -840,6 +955,7 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open) -> Result<Option<Uni
                     cache_key,
                     timings,
                     image_digest,
+                    reading,
                 } = *fresh;
                 {
                     let mut stats = shared.tally.stats.lock().expect("no panics while held");
@@ -876,6 +992,7 @@ async fn store_dossier(shared: &Arc<Shared>, dossier: Open) -> Result<Option<Uni
                     blank,
                     confidence: (recognition.confidence * 10.0).round() / 10.0,
                     text: recognition.text.clone(),
+                    reading,
                 };
                 // Cached at once, before the dossier commits: a run that is killed
                 // later finds this page done and does not read it again.

@@ -523,3 +523,43 @@ async fn stored_pdfs_are_archival_no_bigger_than_the_scans_and_look_like_them() 
     eprintln!("PDFs: {pdf_bytes} bytes for {source_bytes} bytes of scans ({ratio:.2})");
     assert!(ratio <= 1.1, "PDFs are {ratio:.2} times the scans");
 }
+
+fn real_scan(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/real-scans")
+        .join(name)
+}
+
+/// Real scans nobody here made: a letter on beige paper in the scanner's
+/// grey frame that Tesseract alone reads as nothing, and a clean upright
+/// typescript. The first is read a second and a third time and the
+/// manifest says so; the second is read once, upright.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_no_plain_reading_makes_out_is_read_again_and_the_manifest_says_how() {
+    let archive = archive();
+    let batch = tempfile::tempdir().unwrap();
+    for (dossier, scan) in [
+        ("FRAMED", "fr_tapus_b530924453_1.jpeg"),
+        ("CLEAN", "en_ehri_bf19380509b_02.jpg"),
+    ] {
+        std::fs::create_dir_all(batch.path().join(dossier)).unwrap();
+        std::fs::copy(real_scan(scan), batch.path().join(dossier).join(scan)).unwrap();
+    }
+    let report = run(&archive, &[batch.path()]).await;
+    assert_eq!(report.pages_read, 2);
+
+    let framed = &manifest(&archive, "FRAMED").await.pages[0];
+    let reading = framed.reading.as_ref().expect("read again");
+    assert_eq!(reading.kept, "flattened", "{reading:?}");
+    assert_eq!(reading.reason, "no word read");
+    assert_eq!(
+        (reading.preprocessed.words, reading.as_scanned.words),
+        (0, 0)
+    );
+    assert!(framed.text.contains("autorisation"), "{}", framed.text);
+    assert_eq!((framed.rotation, framed.blank), (0, false));
+
+    let clean = &manifest(&archive, "CLEAN").await.pages[0];
+    assert_eq!(clean.reading, None, "a clear page is read once");
+    assert_eq!(clean.rotation, 0);
+}

@@ -111,14 +111,18 @@ pub struct Page {
 /// The two readings of a doubtful page and the one kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reading {
-    /// `preprocessed` or `as-scanned`. The page's image, words, text,
-    /// rotation and skew are those of the reading kept.
+    /// `preprocessed`, `as-scanned` or `flattened` (preprocessed, with the
+    /// paper flattened to white). The page's image, words, text, rotation
+    /// and skew are those of the reading kept.
     pub kept: String,
     /// Why the preprocessed reading was in doubt (`mean confidence 42`,
     /// `turned 180 degrees`, `marked blank`, `no word read`).
     pub reason: String,
     pub preprocessed: ReadingScore,
     pub as_scanned: ReadingScore,
+    /// The third reading, made when neither of the first two was clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flattened: Option<ReadingScore>,
 }
 
 /// What one reading found.
