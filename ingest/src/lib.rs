@@ -70,8 +70,7 @@ fn unix_time(text: &str) -> Option<i64> {
 
 /// Version of the page processing; part of the settings that decide whether a
 /// stored page result can be reused. `pages-2`: automatic segmentation,
-/// turns confirmed by Tesseract, the OCR copy from the best colour channel,
-/// resolution from the page size, and doubtful pages read again (see
+/// turns confirmed by Tesseract, resolution from the page size, and doubtful pages read again (see
 /// `ocr::second_reading`): pages read before are read again.
 pub const PIPELINE: &str = concat!("dossier-", env!("CARGO_PKG_VERSION"), "/pages-2");
 

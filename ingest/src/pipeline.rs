@@ -822,7 +822,7 @@ fn read_as_scanned(
         ocr::decode_page(&bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
     drop(bytes);
     let dpi = scan.resolution();
-    let grey = ocr::channel::ocr_grey(&scan.image);
+    let grey = ocr::deskew::to_grey(&scan.image);
     engine
         .load(Cow::Owned(grey), dpi.round() as u32)
         .map_err(|e| e.to_string())?;

@@ -11,7 +11,6 @@
 pub mod background;
 pub mod blank;
 pub mod border;
-pub mod channel;
 pub mod decode;
 pub mod deskew;
 pub mod despeckle;

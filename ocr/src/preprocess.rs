@@ -4,7 +4,7 @@ use image::{DynamicImage, GrayImage};
 
 use crate::decode::Scan;
 use crate::deskew::Overview;
-use crate::{Engine, background, blank, border, channel, deskew, despeckle, orientation};
+use crate::{Engine, background, blank, border, deskew, despeckle, orientation};
 
 /// A page made ready for OCR, and what was done to it.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ fn chain(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>, flatten: bool) -> P
     let mut image = scan.image;
     let mut overview = Overview::of_page(&image);
     if blank::is_blank(&overview) {
-        let mut grey = channel::ocr_grey(&image);
+        let mut grey = deskew::to_grey(&image);
         if flatten {
             background::flatten(&mut grey);
         }
@@ -110,7 +110,7 @@ fn chain(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>, flatten: bool) -> P
             quarters += 2;
         }
     }
-    let mut grey = channel::ocr_grey(&image);
+    let mut grey = deskew::to_grey(&image);
     // A bilevel page stays bilevel: interpolation greys the edges, so threshold
     // the archived image back (OCR reads the smooth grey copy).
     if let (true, true, DynamicImage::ImageLuma8(bw)) = (scan.bilevel, straighten, &mut image) {
