@@ -822,9 +822,8 @@ fn read_as_scanned(
         ocr::decode_page(&bytes, job.page_in_file, &options.limits).map_err(|e| e.to_string())?;
     drop(bytes);
     let dpi = scan.resolution();
-    let grey = ocr::deskew::to_grey(&scan.image);
     engine
-        .load(Cow::Owned(grey), dpi.round() as u32)
+        .load_scan(&scan.image, dpi.round() as u32)
         .map_err(|e| e.to_string())?;
     drop(gate);
     let scanned = engine.read().map_err(|e| e.to_string())?;

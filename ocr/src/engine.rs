@@ -171,6 +171,32 @@ impl Engine {
         Ok(())
     }
 
+    /// Gives Tesseract a page exactly as scanned, colour included: Tesseract
+    /// thresholds a colour page channel by channel, which our grey copy
+    /// cannot match on coloured ink or yellowed paper. This is how the
+    /// `tesseract` command reads the scan, for the second reading of a
+    /// doubtful page. A colour page travels as a PPM, which leptonica reads
+    /// more slowly than the grey TIFF of [`Engine::load`]: only doubtful
+    /// pages pay for it.
+    pub fn load_scan(&mut self, scan: &image::DynamicImage, dpi: u32) -> Result<()> {
+        let image::DynamicImage::ImageRgb8(rgb) = scan else {
+            return self.load(Cow::Owned(crate::deskew::to_grey(scan)), dpi);
+        };
+        let (width, height) = rgb.dimensions();
+        let mut ppm = format!("P6\n{width} {height}\n255\n").into_bytes();
+        ppm.extend_from_slice(rgb.as_raw());
+        let pix = Pix::read_mem(&ppm)
+            .map_err(|e| Error::Tesseract(format!("handing the page over: {e}")))?;
+        drop(ppm);
+        self.api.set_image_2(&pix);
+        drop(pix);
+        self.api.set_source_resolution(dpi as i32);
+        self.api
+            .get_thresholded_image()
+            .map_err(|e| Error::Tesseract(format!("thresholding the page: {e}")))?;
+        Ok(())
+    }
+
     /// Reads the page given to [`Engine::load`] (nothing, if none was).
     pub fn read(&mut self) -> Result<Recognition> {
         let read = self

@@ -101,7 +101,7 @@ fn chain(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>, flatten: bool) -> P
     }
     // A sideways turn Tesseract confirmed already says which way is up.
     if confirmed.is_none() && orientation::vote(&overview).upside_down() {
-        let turn_over = match osd.as_deref_mut() {
+        let turn_over = match osd {
             None => true,
             Some(engine) => confirm(engine, &image, dpi, &[180]).is_some(),
         };
