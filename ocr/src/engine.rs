@@ -261,44 +261,64 @@ fn grey_tiff(grey: &GrayImage) -> Result<Vec<u8>> {
 }
 
 /// Turns Tesseract's TSV (level, page, block, par, line, word, left, top, width,
-/// height, conf, text) into words and text.
+/// height, conf, text) into words and text, block by block in reading order
+/// (see [`reading_order`]).
 fn parse_tsv(tsv: &str) -> Recognition {
+    let mut blocks: Vec<Block> = Vec::new();
+    for row in tsv.lines() {
+        let cols: Vec<&str> = row.splitn(12, '\t').collect();
+        if cols.len() < 12 {
+            continue;
+        }
+        let num = |i: usize| cols[i].trim().parse::<u32>().unwrap_or(0);
+        let block = num(2);
+        if blocks.last().is_none_or(|b| b.number != block) {
+            blocks.push(Block {
+                number: block,
+                top: u32::MAX,
+                bottom: 0,
+                rows: Vec::new(),
+            });
+        }
+        let current = blocks.last_mut().expect("pushed above");
+        if cols[0] == "5" && !cols[11].trim().is_empty() {
+            current.top = current.top.min(num(7));
+            current.bottom = current.bottom.max(num(7) + num(9));
+            current.rows.push(cols);
+        }
+    }
+    blocks.retain(|b| !b.rows.is_empty());
     let mut words = Vec::new();
     let mut text = String::new();
     let mut last_line: Option<(u32, u32, u32)> = None;
     let mut last_par: Option<(u32, u32)> = None;
     let mut line_idx = 0u32;
-    for row in tsv.lines() {
-        let cols: Vec<&str> = row.splitn(12, '\t').collect();
-        if cols.len() < 12 || cols[0] != "5" {
-            continue;
-        }
-        let num = |i: usize| cols[i].trim().parse::<u32>().unwrap_or(0);
-        let word = cols[11].trim();
-        if word.is_empty() {
-            continue;
-        }
-        let (block, par, line) = (num(2), num(3), num(4));
-        if last_line != Some((block, par, line)) {
-            if last_line.is_some() {
-                line_idx += 1;
-                text.push('\n');
-                if last_par != Some((block, par)) {
+    for block in reading_order(blocks) {
+        for cols in &block.rows {
+            let num = |i: usize| cols[i].trim().parse::<u32>().unwrap_or(0);
+            let word = cols[11].trim();
+            let (block, par, line) = (num(2), num(3), num(4));
+            if last_line != Some((block, par, line)) {
+                if last_line.is_some() {
+                    line_idx += 1;
                     text.push('\n');
+                    if last_par != Some((block, par)) {
+                        text.push('\n');
+                    }
                 }
+                last_line = Some((block, par, line));
+                last_par = Some((block, par));
+            } else {
+                text.push(' ');
             }
-            last_line = Some((block, par, line));
-            last_par = Some((block, par));
-        } else {
-            text.push(' ');
+            text.push_str(word);
+            words.push(Word {
+                text: word.to_owned(),
+                bbox: [num(6), num(7), num(8), num(9)],
+                confidence: cols[10].trim().parse::<f32>().unwrap_or(0.0).max(0.0),
+                line: line_idx,
+            });
         }
-        text.push_str(word);
-        words.push(Word {
-            text: word.to_owned(),
-            bbox: [num(6), num(7), num(8), num(9)],
-            confidence: cols[10].trim().parse::<f32>().unwrap_or(0.0).max(0.0),
-            line: line_idx,
-        });
     }
     let confidence = if words.is_empty() {
         0.0
@@ -310,6 +330,33 @@ fn parse_tsv(tsv: &str) -> Recognition {
         text,
         confidence,
     }
+}
+
+/// One block of Tesseract's layout: its TSV word rows and vertical extent.
+struct Block<'a> {
+    number: u32,
+    top: u32,
+    bottom: u32,
+    rows: Vec<Vec<&'a str>>,
+}
+
+/// Tesseract's order of blocks, except that a block lying wholly above an
+/// earlier one comes before it.
+///
+/// Tesseract orders side-by-side columns well, but it sometimes gives a
+/// block of a form (the candidate's fields) before the heading above it,
+/// which a reader, a search snippet and the text layer all read first.
+/// Blocks that overlap vertically (columns) keep Tesseract's order.
+fn reading_order(blocks: Vec<Block<'_>>) -> Vec<Block<'_>> {
+    let mut ordered: Vec<Block<'_>> = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let at = ordered
+            .iter()
+            .position(|earlier| block.bottom <= earlier.top)
+            .unwrap_or(ordered.len());
+        ordered.insert(at, block);
+    }
+    ordered
 }
 
 #[cfg(test)]
@@ -355,5 +402,27 @@ mod tests {
             vec![0, 0, 1, 2]
         );
         assert!((r.confidence - 84.125).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_heading_given_after_the_block_below_it_comes_first_and_columns_keep_their_order() {
+        let row = |block: u32, left: u32, top: u32, text: &str| {
+            format!("5\t1\t{block}\t1\t1\t1\t{left}\t{top}\t50\t20\t90\t{text}\n")
+        };
+        // Tesseract's order: the fields (block 1), the heading above them
+        // (block 2), then two columns side by side (blocks 3 and 4).
+        let tsv = [
+            row(1, 10, 300, "Nom"),
+            row(2, 10, 50, "ACTE"),
+            row(3, 10, 600, "gauche"),
+            row(4, 400, 600, "droite"),
+        ]
+        .concat();
+        let r = parse_tsv(&tsv);
+        assert_eq!(r.text, "ACTE\n\nNom\n\ngauche\n\ndroite");
+        assert_eq!(
+            r.words.iter().map(|w| w.line).collect::<Vec<_>>(),
+            vec![0, 1, 2, 3]
+        );
     }
 }
