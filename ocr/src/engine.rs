@@ -277,6 +277,8 @@ fn parse_tsv(tsv: &str) -> Recognition {
                 number: block,
                 top: u32::MAX,
                 bottom: 0,
+                left: u32::MAX,
+                right: 0,
                 rows: Vec::new(),
             });
         }
@@ -284,6 +286,8 @@ fn parse_tsv(tsv: &str) -> Recognition {
         if cols[0] == "5" && !cols[11].trim().is_empty() {
             current.top = current.top.min(num(7));
             current.bottom = current.bottom.max(num(7) + num(9));
+            current.left = current.left.min(num(6));
+            current.right = current.right.max(num(6) + num(8));
             current.rows.push(cols);
         }
     }
@@ -332,27 +336,37 @@ fn parse_tsv(tsv: &str) -> Recognition {
     }
 }
 
-/// One block of Tesseract's layout: its TSV word rows and vertical extent.
+/// One block of Tesseract's layout: its TSV word rows and extent.
 struct Block<'a> {
     number: u32,
     top: u32,
     bottom: u32,
+    left: u32,
+    right: u32,
     rows: Vec<Vec<&'a str>>,
 }
 
+impl Block<'_> {
+    /// Wholly above `other`, and over it: some of their width is shared.
+    fn over(&self, other: &Block<'_>) -> bool {
+        self.bottom <= other.top && self.left < other.right && other.left < self.right
+    }
+}
+
 /// Tesseract's order of blocks, except that a block lying wholly above an
-/// earlier one comes before it.
+/// earlier one, over it, comes before it.
 ///
 /// Tesseract orders side-by-side columns well, but it sometimes gives a
 /// block of a form (the candidate's fields) before the heading above it,
 /// which a reader, a search snippet and the text layer all read first.
-/// Blocks that overlap vertically (columns) keep Tesseract's order.
+/// Blocks side by side (columns, even when one column's paragraph ends
+/// above the other's next) keep Tesseract's order.
 fn reading_order(blocks: Vec<Block<'_>>) -> Vec<Block<'_>> {
     let mut ordered: Vec<Block<'_>> = Vec::with_capacity(blocks.len());
     for block in blocks {
         let at = ordered
             .iter()
-            .position(|earlier| block.bottom <= earlier.top)
+            .position(|earlier| block.over(earlier))
             .unwrap_or(ordered.len());
         ordered.insert(at, block);
     }
@@ -410,19 +424,25 @@ mod tests {
             format!("5\t1\t{block}\t1\t1\t1\t{left}\t{top}\t50\t20\t90\t{text}\n")
         };
         // Tesseract's order: the fields (block 1), the heading above them
-        // (block 2), then two columns side by side (blocks 3 and 4).
+        // (block 2), then two columns side by side, two paragraphs each:
+        // the right column's first ends above the left column's second.
         let tsv = [
             row(1, 10, 300, "Nom"),
             row(2, 10, 50, "ACTE"),
-            row(3, 10, 600, "gauche"),
-            row(4, 400, 600, "droite"),
+            row(3, 10, 600, "gauche1"),
+            row(4, 10, 900, "gauche2"),
+            row(5, 400, 600, "droite1"),
+            row(6, 400, 900, "droite2"),
         ]
         .concat();
         let r = parse_tsv(&tsv);
-        assert_eq!(r.text, "ACTE\n\nNom\n\ngauche\n\ndroite");
+        assert_eq!(
+            r.text,
+            "ACTE\n\nNom\n\ngauche1\n\ngauche2\n\ndroite1\n\ndroite2"
+        );
         assert_eq!(
             r.words.iter().map(|w| w.line).collect::<Vec<_>>(),
-            vec![0, 1, 2, 3]
+            vec![0, 1, 2, 3, 4, 5]
         );
     }
 }
