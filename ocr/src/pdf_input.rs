@@ -1,8 +1,9 @@
 //! Pages of PDFs as scanner software writes them: each page is one image (or a
 //! few strips), taken at its native resolution from the PDF without rendering.
 //!
-//! DCT (JPEG), Flate and LZW (with predictors) and CCITT G3/G4 images are
-//! decoded; JBIG2 and JPX are refused with a clear message. Sizes are checked
+//! DCT (JPEG), Flate and LZW (with predictors), CCITT G3/G4 and JBIG2 (with
+//! its global segments, by `hayro-jbig2`) images are decoded; JPX is refused
+//! with a clear message. Sizes are checked
 //! against the limits from the image dictionary before any pixel buffer
 //! exists, and compressed streams are inflated with a ceiling, so a bomb is an
 //! error, not an allocation.
@@ -108,11 +109,7 @@ pub fn decode_page(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> 
             }
             samples(&raw, width, height, components, bpc, row)?
         }
-        "JBIG2Decode" => {
-            return Err(Error::Decode(
-                "PDF: JBIG2 images are not supported yet".into(),
-            ));
-        }
+        "JBIG2Decode" => jbig2(&doc, image.origin_dict, image.content, width, height)?,
         "JPXDecode" => {
             return Err(Error::Decode(
                 "PDF: JPEG 2000 (JPX) images are not supported yet".into(),
@@ -130,6 +127,83 @@ pub fn decode_page(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> 
         grey.pixels_mut().for_each(|p| p[0] = 255 - p[0]);
     }
     Ok(scan)
+}
+
+/// A JBIG2 image (the embedded organisation PDF uses), with the global
+/// segments its `DecodeParms` may name, as a grey page: JBIG2's black is 0.
+fn jbig2(
+    doc: &Document,
+    dict: &lopdf::Dictionary,
+    content: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<DynamicImage> {
+    let failed = |e: &dyn std::fmt::Display| Error::Decode(format!("PDF: JBIG2 image: {e}"));
+    let settings = hayro_jbig2::DecodeSettings::default();
+    let globals = match jbig2_globals(doc, dict) {
+        Some(bytes) => Some(hayro_jbig2::Globals::new(&bytes, &settings).map_err(|e| failed(&e))?),
+        None => None,
+    };
+    let page = hayro_jbig2::Page::new_embedded(content, globals.as_ref(), &settings)
+        .map_err(|e| failed(&e))?;
+    // The image dictionary's size was checked against the limits; the
+    // stream's own must agree before any pixel is made.
+    if (page.width(), page.height()) != (width, height) {
+        return Err(failed(&format!(
+            "the stream says {}x{}, the image {width}x{height}",
+            page.width(),
+            page.height()
+        )));
+    }
+    let mut pixels = Pixels {
+        grey: crate::pixels::buffer(width, height, 1),
+        width: width as usize,
+        row_start: 0,
+    };
+    page.decode(&mut pixels).map_err(|e| failed(&e))?;
+    pixels.grey.resize(width as usize * height as usize, 255);
+    let grey = GrayImage::from_raw(width, height, pixels.grey).ok_or_else(|| failed(&"size"))?;
+    Ok(DynamicImage::ImageLuma8(grey))
+}
+
+/// The bytes of the `JBIG2Globals` stream an image's `DecodeParms` names.
+fn jbig2_globals(doc: &Document, dict: &lopdf::Dictionary) -> Option<Vec<u8>> {
+    let parms = dict.get(b"DecodeParms").ok()?;
+    let parms = match parms {
+        Object::Reference(id) => doc.get_dictionary(*id).ok()?,
+        other => other.as_dict().ok()?,
+    };
+    let id = parms.get(b"JBIG2Globals").ok()?.as_reference().ok()?;
+    let stream = doc.get_object(id).ok()?.as_stream().ok()?;
+    stream
+        .decompressed_content()
+        .ok()
+        .or_else(|| Some(stream.content.clone()))
+}
+
+/// Collects a JBIG2 page's pixels, row after row, as grey bytes; a row the
+/// decoder pads past the width is cut back to it.
+struct Pixels {
+    grey: Vec<u8>,
+    width: usize,
+    row_start: usize,
+}
+
+impl hayro_jbig2::Decoder for Pixels {
+    fn push_pixel(&mut self, black: bool) {
+        self.grey.push(if black { 0 } else { 255 });
+    }
+
+    fn push_pixel_chunk(&mut self, black: bool, chunk_count: u32) {
+        let value = if black { 0 } else { 255 };
+        let count = 8 * chunk_count as usize;
+        self.grey.extend(std::iter::repeat_n(value, count));
+    }
+
+    fn next_line(&mut self) {
+        self.grey.resize(self.row_start + self.width, 255);
+        self.row_start = self.grey.len();
+    }
 }
 
 fn dimension(value: i64) -> Result<u32> {
@@ -271,6 +345,13 @@ fn ccitt(
         .unwrap_or(1728);
     let columns =
         u16::try_from(columns).map_err(|_| Error::Decode(format!("PDF: fax width {columns}")))?;
+    // BlackIs1 makes the fax's black runs the image's 1 bits, which
+    // DeviceGray shows as white: such a page is drawn with colours swapped.
+    let black_is_1 = params
+        .get(b"BlackIs1")
+        .and_then(Object::as_bool)
+        .unwrap_or(false);
+    let (black, white) = if black_is_1 { (255u8, 0u8) } else { (0, 255) };
     let (w, h) = (u32::from(columns).min(width) as usize, height as usize);
     let mut grey = Vec::with_capacity(w * h);
     let mut line = |transitions: &[u16]| {
@@ -279,8 +360,8 @@ fn ccitt(
                 fax::decoder::pels(transitions, columns)
                     .take(w)
                     .map(|c| match c {
-                        fax::Color::Black => 0u8,
-                        fax::Color::White => 255u8,
+                        fax::Color::Black => black,
+                        fax::Color::White => white,
                     }),
             );
         }
