@@ -347,27 +347,47 @@ struct Block<'a> {
 }
 
 impl Block<'_> {
+    /// Wholly above `other`.
+    fn above(&self, other: &Block<'_>) -> bool {
+        self.bottom <= other.top
+    }
+
     /// Wholly above `other`, and over it: some of their width is shared.
     fn over(&self, other: &Block<'_>) -> bool {
-        self.bottom <= other.top && self.left < other.right && other.left < self.right
+        self.above(other) && self.left < other.right && other.left < self.right
+    }
+
+    /// Side by side with `other`: some of their height is shared.
+    fn beside(&self, other: &Block<'_>) -> bool {
+        self.top < other.bottom && other.top < self.bottom
     }
 }
 
-/// Tesseract's order of blocks, except that a block lying wholly above an
-/// earlier one, over it, comes before it.
+/// Tesseract's order of blocks, except that a block given after blocks
+/// lying wholly below it comes before them.
 ///
 /// Tesseract orders side-by-side columns well, but it sometimes gives a
-/// block of a form (the candidate's fields) before the heading above it,
-/// which a reader, a search snippet and the text layer all read first.
-/// Blocks side by side (columns, even when one column's paragraph ends
-/// above the other's next) keep Tesseract's order.
+/// block of a form (the candidate's fields, on the left) before the
+/// centred heading above it, which a reader, a search snippet and the text
+/// layer all read first. A block beside an earlier one belongs to a column,
+/// and moves only over a block of its own column: one column's paragraph
+/// that ends above the other column's next keeps Tesseract's order, and so
+/// does a column of values beside a column of their labels.
 fn reading_order(blocks: Vec<Block<'_>>) -> Vec<Block<'_>> {
     let mut ordered: Vec<Block<'_>> = Vec::with_capacity(blocks.len());
     for block in blocks {
-        let at = ordered
-            .iter()
-            .position(|earlier| block.over(earlier))
-            .unwrap_or(ordered.len());
+        let at = if ordered.iter().any(|earlier| block.beside(earlier)) {
+            ordered
+                .iter()
+                .position(|earlier| block.over(earlier))
+                .unwrap_or(ordered.len())
+        } else {
+            // Only past the blocks at the end that all lie below it.
+            ordered
+                .iter()
+                .rposition(|earlier| !block.above(earlier))
+                .map_or(0, |last| last + 1)
+        };
         ordered.insert(at, block);
     }
     ordered
@@ -400,6 +420,26 @@ mod tests {
     }
 
     #[test]
+    fn labels_then_their_values_keep_tesseract_s_order() {
+        let row = |block: u32, left: u32, top: u32, text: &str| {
+            format!("5\t1\t{block}\t1\t1\t1\t{left}\t{top}\t50\t20\t90\t{text}\n")
+        };
+        // A column of labels, then the column of their values: the second
+        // value lies above the second label but beside no block before it.
+        let tsv = [
+            row(1, 10, 100, "REMISE"),
+            row(2, 10, 400, "ENVOIS"),
+            row(3, 400, 100, "valeur1"),
+            row(4, 400, 250, "valeur2"),
+        ]
+        .concat();
+        assert_eq!(
+            parse_tsv(&tsv).text,
+            "REMISE\n\nENVOIS\n\nvaleur1\n\nvaleur2"
+        );
+    }
+
+    #[test]
     fn tsv_rows_become_words_lines_and_paragraphs() {
         let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
             1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n\
@@ -424,11 +464,13 @@ mod tests {
             format!("5\t1\t{block}\t1\t1\t1\t{left}\t{top}\t50\t20\t90\t{text}\n")
         };
         // Tesseract's order: the fields (block 1), the heading above them
-        // (block 2), then two columns side by side, two paragraphs each:
+        // (block 2), a centred line above the fields but not over them
+        // (block 7), then two columns side by side, two paragraphs each:
         // the right column's first ends above the left column's second.
         let tsv = [
             row(1, 10, 300, "Nom"),
             row(2, 10, 50, "ACTE"),
+            row(7, 200, 150, "N°"),
             row(3, 10, 600, "gauche1"),
             row(4, 10, 900, "gauche2"),
             row(5, 400, 600, "droite1"),
@@ -438,11 +480,11 @@ mod tests {
         let r = parse_tsv(&tsv);
         assert_eq!(
             r.text,
-            "ACTE\n\nNom\n\ngauche1\n\ngauche2\n\ndroite1\n\ndroite2"
+            "ACTE\n\nN°\n\nNom\n\ngauche1\n\ngauche2\n\ndroite1\n\ndroite2"
         );
         assert_eq!(
             r.words.iter().map(|w| w.line).collect::<Vec<_>>(),
-            vec![0, 1, 2, 3, 4, 5]
+            vec![0, 1, 2, 3, 4, 5, 6]
         );
     }
 }
