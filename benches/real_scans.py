@@ -7,7 +7,7 @@ Runs, in one go and on every page of ../shared/real-scans (or --scans DIR):
   reading it kept);
 - `tesseract IMG - -l fra+eng`, the page as scanned;
 - `ocrmypdf --deskew --rotate-pages -l fra+eng` (skipped if not installed),
-  text from `pdftotext`.
+  its own text (`--sidecar`).
 Each output is scored with the set's own score.py (CER after NFC, straight
 quotes and folded spaces; order-independent word recall), and the script
 prints per page and overall the CER, word recall, decisions and seconds per
@@ -92,15 +92,14 @@ def run_ocrmypdf(images, work):
     started = time.monotonic()
     for image in images:
         pdf = work / f"{image.stem}.pdf"
+        sidecar = work / f"{image.stem}.sidecar.txt"
         command = ["ocrmypdf", "--deskew", "--rotate-pages", "-l", "fra+eng", "-q"]
-        # Images without a resolution in their header need one named.
-        command += ["--image-dpi", "300", str(image), str(pdf)]
+        # Images without a resolution in their header need one named. The
+        # text is ocrmypdf's own (--sidecar): pdftotext's reading of its PDF
+        # reorders lines and would score the extractor, not the OCR.
+        command += ["--image-dpi", "300", "--sidecar", str(sidecar), str(image), str(pdf)]
         done = subprocess.run(command, capture_output=True, text=True)
-        text = ""
-        if done.returncode == 0:
-            text = subprocess.run(
-                ["pdftotext", str(pdf), "-"], capture_output=True, text=True
-            ).stdout
+        text = sidecar.read_text() if done.returncode == 0 else ""
         (out / f"{image.stem}.txt").write_text(text)
     return out, (time.monotonic() - started) / len(images)
 
