@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::args::{Global, LockMode};
+use crate::args::LockMode;
+use crate::config::Settings;
 
 /// `archive.toml`: what an archive remembers about itself.
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,25 +98,46 @@ pub struct Archive {
     pub index: Arc<index::Index>,
     /// The Object Lock stored objects get, in words; `None` without one.
     pub lock: Option<String>,
+    /// The folder is new and its store already holds an archive: its index
+    /// has yet to be built from the store.
+    pub joined: bool,
+}
+
+/// Whether a command may make the archive when there is none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Opening {
+    /// Reading or checking: a folder without an archive is an error, never
+    /// an empty archive (a mistyped path must not read as "intact").
+    Existing,
+    /// Writing (`ingest`, `watch`, `keygen`, `user add`): makes it, and says so.
+    CreateIfMissing,
 }
 
 impl Archive {
-    /// Opens (creating if needed) the archive named by the global options.
-    /// `retention`, when a command asks for Object Lock, applies it to what an
-    /// S3 store stores and is remembered; without it the remembered lock applies.
-    pub async fn open(global: &Global, retention: Option<store::Retention>) -> Result<Archive> {
-        let root = global.archive.clone();
-        std::fs::create_dir_all(&root)
-            .with_context(|| format!("creating archive folder {}", root.display()))?;
+    /// Opens the archive the settings name. `retention`, when a command
+    /// asks for Object Lock, applies it to what an S3 store stores and is
+    /// remembered; without it the remembered lock applies.
+    pub async fn open(
+        settings: &Settings,
+        retention: Option<store::Retention>,
+        opening: Opening,
+    ) -> Result<Archive> {
+        let root = settings.archive.value.clone();
+        if root.exists() && !root.is_dir() {
+            bail!("{} is a file, not an archive folder", root.display());
+        }
         let config_path = root.join("archive.toml");
         let remembered = read_config(&config_path)?;
-        let store_url = match (&global.store, &remembered) {
-            (Some(url), _) => url.clone(),
+        let store_url = match (&settings.store, &remembered) {
+            (Some(url), _) => url.value.clone(),
             (None, Some(config)) => config.store.clone(),
             (None, None) => "local".to_owned(),
         };
+        if remembered.is_none() && opening == Opening::Existing && store_url == "local" {
+            bail!("{}", no_archive(settings));
+        }
         let path_style =
-            global.s3_path_style || remembered.as_ref().is_some_and(|c| c.s3_path_style);
+            settings.s3_path_style.value || remembered.as_ref().is_some_and(|c| c.s3_path_style);
         // A lock belongs to the store it was asked for, not to a new one.
         let same_store = remembered.as_ref().is_some_and(|c| c.store == store_url);
         let lock = match (&retention, &remembered) {
@@ -129,29 +151,16 @@ impl Archive {
             (None, None) => store::Retention::default(),
         };
         let lock_words = describe(&retention);
-        let store = match store_url.as_str() {
-            "local" => {
-                if retention.until.is_some() || retention.legal_hold {
-                    bail!("--retain-until and --legal-hold need an S3 store with Object Lock");
-                }
-                store::Store::local(&root)
+        let store = open_store(&root, &store_url, path_style, retention).await?;
+        let mut joined = false;
+        if remembered.is_none() {
+            joined = store.ledger_head().await?.is_some();
+            if opening == Opening::Existing && !joined {
+                bail!("{}", no_archive(settings));
             }
-            url if url.starts_with("s3://") => {
-                let mut options = store::S3Options::from_url(url)?;
-                options.path_style = path_style;
-                options.retention = retention;
-                if let Some(seconds) = env_number("DOSSIER_S3_ATTEMPT_TIMEOUT")? {
-                    options.attempt_timeout = std::time::Duration::from_secs_f64(seconds);
-                }
-                if let Some(attempts) = env_number("DOSSIER_S3_MAX_ATTEMPTS")? {
-                    options.max_attempts = (attempts as u32).max(1);
-                }
-                store::Store::new(Arc::new(store::S3::connect(options).await))
-            }
-            other => {
-                bail!("unknown store '{other}': use s3://BUCKET[/PREFIX], or leave --store out")
-            }
-        };
+        }
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("creating archive folder {}", root.display()))?;
         let config = Config {
             version: 1,
             store: store_url,
@@ -167,6 +176,9 @@ impl Archive {
             std::fs::write(&config_path, toml::to_string(&config)?)
                 .with_context(|| format!("writing {}", config_path.display()))?;
         }
+        if remembered.is_none() {
+            announce(&root, &store, joined);
+        }
         let index = index::Index::open_or_create(&root.join("index"))
             .with_context(|| format!("opening the index in {}", root.join("index").display()))?;
         Ok(Archive {
@@ -174,8 +186,68 @@ impl Archive {
             store,
             index: Arc::new(index),
             lock: lock_words,
+            joined,
         })
     }
+}
+
+/// The store `url` names (`local`: the archive folder's own).
+async fn open_store(
+    root: &Path,
+    url: &str,
+    path_style: bool,
+    retention: store::Retention,
+) -> Result<store::Store> {
+    if url == "local" {
+        if retention.until.is_some() || retention.legal_hold {
+            bail!("--retain-until and --legal-hold need an S3 store with Object Lock");
+        }
+        return Ok(store::Store::local(root));
+    }
+    if !url.starts_with("s3://") {
+        bail!("unknown store '{url}': use s3://BUCKET[/PREFIX], or leave --store out");
+    }
+    let mut options = store::S3Options::from_url(url)?;
+    options.path_style = path_style;
+    options.retention = retention;
+    if let Some(seconds) = env_number("DOSSIER_S3_ATTEMPT_TIMEOUT")? {
+        options.attempt_timeout = std::time::Duration::from_secs_f64(seconds);
+    }
+    if let Some(attempts) = env_number("DOSSIER_S3_MAX_ATTEMPTS")? {
+        options.max_attempts = (attempts as u32).max(1);
+    }
+    Ok(store::Store::new(Arc::new(
+        store::S3::connect(options).await,
+    )))
+}
+
+/// Said once, when a folder becomes an archive (on stderr: `--json` keeps
+/// stdout to its one document).
+fn announce(root: &Path, store: &store::Store, joined: bool) {
+    let folder = root.display();
+    let backend = store.backend().describe();
+    if joined {
+        eprintln!("Opened the archive in {backend} from a new archive folder {folder}.");
+    } else {
+        eprintln!("Created a new archive in {folder} (objects in {backend}).");
+    }
+}
+
+/// Why a command that reads found nothing to read, and what to do.
+fn no_archive(settings: &Settings) -> String {
+    let archive = &settings.archive;
+    let mut text = format!(
+        "no archive at {} (archive folder from {}",
+        archive.value.display(),
+        archive.source
+    );
+    if let Some(store) = &settings.store {
+        text += &format!("; and none in {} from {}", store.value, store.source);
+    }
+    text += "). Point at one with --archive DIR, DOSSIER_ARCHIVE or `archive = ...` in a \
+             config file (`dossier config` shows what is in force), or make one with \
+             `dossier ingest BATCH`.";
+    text
 }
 
 impl Archive {
@@ -325,6 +397,11 @@ fn env_number(name: &str) -> Result<Option<f64>> {
             .with_context(|| format!("{name}={text} is not a positive number")),
         Err(_) => Ok(None),
     }
+}
+
+/// The store the archive at `root` remembers; `None` where there is no archive.
+pub fn remembered_store(root: &Path) -> Result<Option<String>> {
+    Ok(read_config(&root.join("archive.toml"))?.map(|config| config.store))
 }
 
 fn read_config(path: &Path) -> Result<Option<Config>> {

@@ -25,14 +25,11 @@ pub struct Cli {
 /// Options every command takes, before or after its name.
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// The archive folder: local index and, with the embedded store, the objects.
-    #[arg(
-        long,
-        global = true,
-        env = "DOSSIER_ARCHIVE",
-        default_value = "archive"
-    )]
-    pub archive: PathBuf,
+    /// The archive folder: local index and, with the embedded store, the
+    /// objects [default: `archive` in the current folder, unless a config
+    /// file names one: see `dossier config`].
+    #[arg(long, global = true, env = "DOSSIER_ARCHIVE")]
+    pub archive: Option<PathBuf>,
     /// Keep objects in S3-compatible storage (s3://BUCKET[/PREFIX]) instead of the archive folder.
     #[arg(long, global = true, env = "DOSSIER_STORE")]
     pub store: Option<String>,
@@ -70,13 +67,31 @@ pub enum Command {
     /// Viewer accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// The settings in force (archive, store, viewer address) and where each came from.
+    #[command(after_help = CONFIG_HELP)]
+    Config,
 }
+
+const CONFIG_HELP: &str = "\
+Each source overrides the one before it:
+  /etc/dossier/config.toml        the machine's settings
+  ~/.config/dossier/config.toml   the user's ($XDG_CONFIG_HOME/dossier/config.toml)
+  DOSSIER_ARCHIVE, DOSSIER_STORE, DOSSIER_S3_PATH_STYLE, DOSSIER_SERVE_ADDR
+  --archive, --store, --s3-path-style, serve --addr
+
+A config file:
+  archive = \"/srv/dossier/archive\"      # relative paths start at the file's folder
+  store = \"s3://dossiers/minfopra\"
+  s3_path_style = true
+  [serve]
+  addr = \"127.0.0.1:8080\"";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Put a TLS-terminating proxy in front for anything but localhost.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: std::net::SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8080, unless a config file
+    /// names one]. Put a TLS-terminating proxy in front for anything but localhost.
+    #[arg(long, env = "DOSSIER_SERVE_ADDR")]
+    pub addr: Option<std::net::SocketAddr>,
     /// Also serve Prometheus metrics at http://ADDR/metrics (no sign-in: keep it internal).
     #[arg(long)]
     pub metrics: Option<std::net::SocketAddr>,

@@ -27,18 +27,28 @@ pub async fn verify(archive: &Archive, args: VerifyArgs, json: bool) -> Result<u
         })
         .await?;
     let rate = report.bytes as f64 / report.seconds.max(1e-9) / 1e6;
+    let dossiers = archive.store.dossiers().await?.len();
     if json {
         let mut value = serde_json::to_value(&report)?;
         value["mb_per_second"] = serde_json::json!((rate * 10.0).round() / 10.0);
+        value["dossiers"] = dossiers.into();
         output::json(&value)?;
     } else {
-        println!(
-            "Checked {} objects ({}) in {:.2} s, {rate:.0} MB/s.",
-            report.checked,
-            output::bytes(report.bytes),
-            report.seconds
-        );
-        if report.problems.is_empty() {
+        if dossiers == 0 && report.problems.is_empty() {
+            // "Intact" would be true and misleading: there is nothing to hold.
+            println!(
+                "The archive at {} holds no dossier yet: there is nothing to verify.",
+                archive.root.display()
+            );
+        } else {
+            println!(
+                "Checked {} objects ({}) in {:.2} s, {rate:.0} MB/s.",
+                report.checked,
+                output::bytes(report.bytes),
+                report.seconds
+            );
+        }
+        if report.problems.is_empty() && dossiers > 0 {
             println!(
                 "Intact: every object matches its recorded hash; the ledger chain and seals hold."
             );

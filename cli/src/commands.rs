@@ -2,13 +2,19 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
-use crate::archive::Archive;
-use crate::args::{Cli, Command, IngestArgs, SearchArgs, ShowArgs};
+use crate::archive::{Archive, Opening};
+use crate::args::{Cli, Command, IngestArgs, SearchArgs, ShowArgs, UserCommand};
+use crate::config::Settings;
 use crate::{audit, exit, output, progress};
 
-pub async fn run(cli: Cli) -> Result<u8> {
+pub async fn run(cli: Cli, settings: Settings) -> Result<u8> {
+    let json = cli.global.json;
+    if let Command::Config = cli.command {
+        return crate::config::print(&settings, json);
+    }
+    check_folders(&cli.command)?;
     // Only an ingest that names a lock changes it; every other command stores
     // under the one the archive remembers.
     let retention = match &cli.command {
@@ -21,8 +27,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         _ => None,
     };
-    let archive = Archive::open(&cli.global, retention).await?;
-    let json = cli.global.json;
+    let archive = Archive::open(&settings, retention, opening(&cli.command)).await?;
+    if archive.joined {
+        let (dossiers, _) = rebuild_index(&archive).await?;
+        eprintln!("Indexed its {dossiers} dossier(s) in this folder.");
+    }
     match cli.command {
         Command::Ingest(args) => ingest(&archive, args, json).await,
         Command::Search(args) => search(&archive, args, json),
@@ -32,10 +41,52 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::VerifyFile(args) => audit::verify_file(&archive, args, json).await,
         Command::Export(args) => audit::export(&archive, args, json).await,
         Command::Keygen(args) => audit::keygen(&archive, args, json).await,
-        Command::Serve(args) => serve(archive, args).await,
+        Command::Serve(args) => serve(archive, args, settings.addr.value).await,
         Command::Watch(args) => crate::watch::watch(&archive, args, json).await,
         Command::User(command) => user(&archive, command, json),
+        Command::Config => unreachable!("answered before opening the archive"),
     }
+}
+
+/// Only the commands that write may make an archive where there is none.
+fn opening(command: &Command) -> Opening {
+    match command {
+        Command::Ingest(_)
+        | Command::Watch(_)
+        | Command::Keygen(_)
+        | Command::User(UserCommand::Add { .. }) => Opening::CreateIfMissing,
+        _ => Opening::Existing,
+    }
+}
+
+/// A batch or inbox that is not a folder is a mistake on the command line,
+/// said before anything is created: not a rejected file of a batch.
+fn check_folders(command: &Command) -> Result<()> {
+    let (what, folders) = match command {
+        Command::Ingest(args) => ("batch", args.batches.as_slice()),
+        Command::Watch(args) => ("inbox", std::slice::from_ref(&args.inbox)),
+        _ => return Ok(()),
+    };
+    for folder in folders {
+        match std::fs::metadata(folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => bail!(
+                "the {what} {} is a file: a {what} is a folder{}",
+                folder.display(),
+                match what {
+                    "batch" => " with one subfolder per dossier",
+                    _ => " that batch folders are dropped into",
+                }
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                bail!("the {what} folder {} does not exist", folder.display())
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading the {what} {}", folder.display()));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
@@ -277,7 +328,11 @@ async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
     Ok(exit::OK)
 }
 
-async fn serve(archive: Archive, args: crate::args::ServeArgs) -> Result<u8> {
+async fn serve(
+    archive: Archive,
+    args: crate::args::ServeArgs,
+    addr: std::net::SocketAddr,
+) -> Result<u8> {
     let users = web::Users::new(&archive.root);
     if users.list()?.is_empty() {
         eprintln!(
@@ -292,7 +347,7 @@ async fn serve(archive: Archive, args: crate::args::ServeArgs) -> Result<u8> {
         );
         app = app.with_insecure_cookies();
     }
-    web::serve(app, args.addr, args.metrics).await?;
+    web::serve(app, addr, args.metrics).await?;
     Ok(exit::OK)
 }
 
@@ -311,7 +366,6 @@ fn read_password(from_stdin: bool) -> Result<String> {
 }
 
 fn user(archive: &Archive, command: crate::args::UserCommand, json: bool) -> Result<u8> {
-    use crate::args::UserCommand;
     let users = web::Users::new(&archive.root);
     match command {
         UserCommand::Add {

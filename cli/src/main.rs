@@ -4,13 +4,14 @@ mod archive;
 mod args;
 mod audit;
 mod commands;
+mod config;
 mod output;
 mod progress;
 mod watch;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::args::Cli;
 
@@ -30,7 +31,8 @@ pub mod exit {
 
 fn main() -> ExitCode {
     reexec_with_runtime_settings();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // Long-running commands say what they do; one-shot commands only speak up on errors.
     let default_level = match cli.command {
         args::Command::Watch(_) | args::Command::Serve(_) => "info",
@@ -56,7 +58,14 @@ fn main() -> ExitCode {
     };
     // A bug met on some input is an error like any other, exit 1, not a
     // 101 abort: scripts around the CLI only know our exit codes.
-    let run = std::panic::AssertUnwindSafe(|| runtime.block_on(commands::run(cli)));
+    let settings = match config::resolve(&matches, &cli) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(exit::FATAL);
+        }
+    };
+    let run = std::panic::AssertUnwindSafe(|| runtime.block_on(commands::run(cli, settings)));
     match std::panic::catch_unwind(run) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(e)) => {

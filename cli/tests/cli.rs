@@ -141,9 +141,17 @@ fn show_search_and_reindex() {
     assert!(text.contains("*intégration*"), "{text}");
 }
 
+/// An archive with no dossier yet (`keygen` makes one).
+fn empty_archive() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dossier(dir.path(), &["keygen"]);
+    assert_eq!(out.status.code(), Some(0));
+    dir
+}
+
 #[test]
 fn unknown_dossier_exits_4() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = empty_archive();
     let out = dossier(dir.path(), &["show", "INT-NOPE"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no dossier 'INT-NOPE'"));
@@ -194,7 +202,7 @@ fn missing_language_is_fatal_with_a_clear_message() {
 
 #[test]
 fn bad_query_is_an_error_not_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = empty_archive();
     let out = dossier(dir.path(), &["search", "page:abc"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("query"));

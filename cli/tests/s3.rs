@@ -119,6 +119,33 @@ fn an_s3_archive_answers_every_command_like_a_local_one() {
     ));
     assert_eq!(again["total"], hits["total"]);
 
+    // A new folder on the same store opens the archive there, indexed at once.
+    let other = tempfile::tempdir().unwrap();
+    let viewer = other.path().join("viewer");
+    let out = dossier(
+        &viewer,
+        &server.endpoint,
+        &["search", "naissance", "--store", &store, "--json"],
+    );
+    assert_eq!(ok(&out)["total"], hits["total"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("from a new archive folder"), "{said}");
+    // A mistyped prefix holds no archive: said so, and nothing made.
+    let typo = other.path().join("typo");
+    let mistyped = format!("s3://{bucket}/minfopr");
+    let out = dossier(
+        &typo,
+        &server.endpoint,
+        &["search", "naissance", "--store", &mistyped],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("no archive at") && said.contains(&mistyped),
+        "{said}"
+    );
+    assert!(!typo.exists());
+
     // A re-run reads and writes no object: it only asks what is there.
     let proxy = FaultProxy::start(&server.endpoint.url, 0, vec![], Duration::ZERO);
     let via = server.endpoint.via(proxy.url.clone());

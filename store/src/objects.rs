@@ -246,7 +246,8 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) async fn ledger_head(&self) -> Result<Option<Digest>> {
+    /// The newest ledger record; `None` in a store that holds no archive yet.
+    pub async fn ledger_head(&self) -> Result<Option<Digest>> {
         self.ref_digest("ledger/head").await
     }
 
