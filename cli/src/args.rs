@@ -141,14 +141,16 @@ pub enum UserCommand {
     List,
     /// Stop an account from signing in; its open sessions end at their next request.
     Disable { name: String },
-    /// Allow a disabled account again.
+    /// Allow a disabled account again (sessions from before stay ended).
     Enable { name: String },
-    /// Set a new password.
+    /// Set a new password; the account's open sessions end.
     Passwd {
         name: String,
         #[arg(long)]
         password_stdin: bool,
     },
+    /// End every open session of an account, in every viewer, at its next request.
+    Logout { name: String },
 }
 
 #[derive(Debug, Args)]

@@ -404,6 +404,7 @@ fn user(archive: &Archive, command: crate::args::UserCommand, json: bool) -> Res
         }
         UserCommand::Disable { name } => users.set_disabled(&name, true)?,
         UserCommand::Enable { name } => users.set_disabled(&name, false)?,
+        UserCommand::Logout { name } => users.end_sessions(&name)?,
         UserCommand::Passwd {
             name,
             password_stdin,

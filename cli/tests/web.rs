@@ -569,10 +569,26 @@ fn roles_limit_what_each_account_reaches() {
     assert_eq!(users.status, 200);
     assert!(users.body.contains("paul") && !users.body.contains("argon2"));
 
-    // A disabled account loses its open session at the next request.
+    // A disabled account loses its open session at the next request, and
+    // enabling it again revives none.
     run(archive(), &["user", "disable", "paul"], None);
     assert_eq!(http(server.addr, "GET", "/", &archivist, "").status, 303);
     run(archive(), &["user", "enable", "paul"], None);
+    assert_eq!(http(server.addr, "GET", "/", &archivist, "").status, 303);
+    // A new password ends the sessions opened with the old one.
+    let (archivist, _) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    assert_eq!(http(server.addr, "GET", "/", &archivist, "").status, 200);
+    run(
+        archive(),
+        &["user", "passwd", "paul", "--password-stdin"],
+        Some("paul-new-long-password\n"),
+    );
+    assert_eq!(http(server.addr, "GET", "/", &archivist, "").status, 303);
+    // `user logout` signs an account out everywhere; others stay signed in.
+    let (archivist, _) = sign_in(server.addr, "paul", "paul-new-long-password").unwrap();
+    run(archive(), &["user", "logout", "paul"], None);
+    assert_eq!(http(server.addr, "GET", "/", &archivist, "").status, 303);
+    assert_eq!(http(server.addr, "GET", "/", &auditor, "").status, 200);
 }
 
 #[test]

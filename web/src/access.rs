@@ -34,14 +34,24 @@ pub struct AccessLog {
     tail: Mutex<(u64, String)>,
 }
 
+/// The longest user name, target and address a record keeps, in characters:
+/// a sign-in form or a query cannot make the log grow by megabytes a line.
+const MAX_USER: usize = 128;
+const MAX_TARGET: usize = 2048;
+const MAX_ADDRESS: usize = 64;
+
 impl AccessLog {
+    /// Opens the log (readable by its owner only: it names people, what they
+    /// looked at and from where). A damaged line is found by
+    /// [`check`](AccessLog::check), never a reason to refuse to start.
     pub fn open(archive: &Path) -> Result<AccessLog> {
         let path = archive.join("access.log");
         let mut tail = (0, String::new());
         if let Ok(file) = std::fs::File::open(&path) {
-            for line in std::io::BufReader::new(file).lines() {
+            owner_only(&path)?;
+            for line in std::io::BufReader::new(file).split(b'\n') {
                 let line = line.with_context(|| format!("reading {}", path.display()))?;
-                tail = (tail.0 + 1, hex::encode(Sha256::digest(line.as_bytes())));
+                tail = (tail.0 + 1, hex::encode(Sha256::digest(&line)));
             }
         }
         Ok(AccessLog {
@@ -56,16 +66,18 @@ impl AccessLog {
         let entry = Entry {
             seq: tail.0,
             time: store::now_rfc3339(),
-            user: user.to_owned(),
+            user: clean(user, MAX_USER),
             action: action.to_owned(),
-            target: target.to_owned(),
-            address: address.to_owned(),
+            target: clean(target, MAX_TARGET),
+            address: clean(address, MAX_ADDRESS),
             prev: tail.1.clone(),
         };
         let line = serde_json::to_string(&entry)?;
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
             .open(&self.path)
             .with_context(|| format!("opening {}", self.path.display()))?;
         file.write_all(format!("{line}\n").as_bytes())?;
@@ -83,9 +95,9 @@ impl AccessLog {
             return Ok((entries, None));
         };
         let mut prev = String::new();
-        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        for (n, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
             let line = line?;
-            match serde_json::from_str::<Entry>(&line) {
+            match serde_json::from_slice::<Entry>(&line) {
                 Ok(entry) => {
                     if broken.is_none() && (entry.prev != prev || entry.seq != n as u64) {
                         broken = Some(format!("line {}: the chain is broken before it", n + 1));
@@ -96,10 +108,48 @@ impl AccessLog {
                     broken.get_or_insert(format!("line {}: not a record ({e})", n + 1));
                 }
             }
-            prev = hex::encode(Sha256::digest(line.as_bytes()));
+            prev = hex::encode(Sha256::digest(&line));
         }
         Ok((entries, broken))
     }
+}
+
+/// `text` with control and bidirectional formatting characters written as
+/// `\u{..}` escapes (a name must not reorder or hide what an auditor reads),
+/// cut to `max` characters with the number cut said.
+pub fn clean(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(max) {
+        if c.is_control() || is_bidi_control(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    let left = text.chars().count().saturating_sub(max);
+    if left > 0 {
+        out.push_str(&format!("… (+{left} characters)"));
+    }
+    out
+}
+
+/// Unicode's bidirectional formatting characters (UAX #9).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Narrows a file made before the log was created owner-only.
+fn owner_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("making {} owner-only", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -131,5 +181,40 @@ mod tests {
             broken.as_deref(),
             Some("line 2: the chain is broken before it")
         );
+
+        // A byte that is not UTF-8 is damage to report, not a refusal to open.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[5] = 0xff;
+        std::fs::write(&path, bytes).unwrap();
+        let (entries, broken) = AccessLog::open(dir.path()).unwrap().check().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(broken.unwrap().starts_with("line 1: not a record"));
+    }
+
+    #[test]
+    fn records_are_bounded_escaped_and_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AccessLog::open(dir.path()).unwrap();
+        let flood = "x".repeat(1_000_000);
+        let spoof = "amina\u{202e}nimda\n{\"seq\":9}";
+        log.record(&flood, "sign-in-failed", "", "127.0.0.1")
+            .unwrap();
+        log.record(spoof, "sign-in-failed", &flood, "127.0.0.1")
+            .unwrap();
+        let path = dir.path().join("access.log");
+        assert!(std::fs::metadata(&path).unwrap().len() < 5_000);
+        let (entries, broken) = log.check().unwrap();
+        assert_eq!(broken, None);
+        assert_eq!(
+            entries[0].user,
+            format!("{}… (+999872 characters)", "x".repeat(128))
+        );
+        assert_eq!(entries[1].user, "amina\\u{202e}nimda\\u{000a}{\"seq\":9}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 }

@@ -57,7 +57,10 @@ impl App {
             users: Users::new(root),
             sessions: session::Sessions::default(),
             access: AccessLog::open(root)?,
-            images: images::Derivatives::new(root.join("derivatives")),
+            images: images::Derivatives::new(
+                root.join("derivatives"),
+                std::thread::available_parallelism().map_or(2, usize::from),
+            ),
             metrics: metrics::Metrics::default(),
             cookies: session::CookiePolicy::default(),
         })
@@ -238,10 +241,12 @@ impl FromRequestParts<Arc<App>> for Viewer {
         let session = cookies(parts)
             .and_then(|c| session::cookie(c, session::COOKIE))
             .and_then(|token| app.sessions.get(token));
-        // An account disabled (by `dossier user disable`, in another process)
-        // loses its sessions at its next request.
+        // An account disabled, given a new password or role, or signed out
+        // everywhere (by `dossier user`, in another process) loses its
+        // sessions at its next request.
         let session = session.filter(|s| {
-            matches!(app.users.get(&s.user), Ok(Some(user)) if !user.disabled && user.role == s.role)
+            matches!(app.users.get(&s.user), Ok(Some(user))
+                if !user.disabled && user.role == s.role && user.epoch == s.epoch)
         });
         match session {
             Some(session) => Ok(Viewer {

@@ -329,7 +329,7 @@ pub async fn login(
     let user = tokio::task::spawn_blocking(move || users.authenticate(&name, &password)).await;
     match user {
         Ok(Ok(Some(user))) => {
-            let token = app.sessions.start(&user.name, user.role);
+            let token = app.sessions.start(&user.name, user.role, user.epoch);
             let _ = app.access.record(&user.name, "sign-in", "", &address);
             let mut response = Redirect::to(&next).into_response();
             let headers = response.headers_mut();
@@ -928,13 +928,13 @@ pub async fn page_image(
     };
     let sha = page.image.sha256.hex();
     let jpeg = match app.images.cached(&sha, width) {
-        Some(jpeg) => {
-            app.metrics
-                .derivatives_cached
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            jpeg
-        }
+        Some(jpeg) => cached_image(&app, jpeg),
         None => {
+            let _turn = app.images.turn(&sha, width).await.map_err(|_| busy())?;
+            // The render before ours, of the same page, may have made it.
+            if let Some(jpeg) = app.images.cached(&sha, width) {
+                return Ok(image_response(cached_image(&app, jpeg)));
+            }
             let original = app
                 .store
                 .get(&page.image.sha256)
@@ -952,14 +952,36 @@ pub async fn page_image(
             rendered
         }
     };
-    Ok((
+    Ok(image_response(jpeg))
+}
+
+fn cached_image(app: &App, jpeg: Vec<u8>) -> Vec<u8> {
+    app.metrics
+        .derivatives_cached
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    jpeg
+}
+
+/// A page image; like every page, not kept by the browser after sign-out.
+fn image_response(jpeg: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "private, max-age=86400"),
+            (header::CACHE_CONTROL, "no-store"),
         ],
         jpeg,
     )
-        .into_response())
+        .into_response()
+}
+
+/// Too many page images are being made: the browser may ask again shortly.
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "2")],
+        "busy making page images: try again in a moment",
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------- downloads
@@ -1103,7 +1125,7 @@ pub async fn access_log(State(app): State<Arc<App>>, viewer: Viewer) -> Reply {
             thead { tr { th { "#" } th { (t(lang, "time")) } th { (t(lang, "user")) } th { (t(lang, "action")) } th { (t(lang, "target")) } th { (t(lang, "address")) } } }
             tbody {
                 @for e in entries.iter().rev().take(500) {
-                    tr { td { (e.seq) } td { (e.time) } td { (e.user) } td { (label_or(lang, "act-", &e.action)) } td { (e.target) } td { (e.address) } }
+                    tr { td { (e.seq) } td { (e.time) } td { (shown(&e.user)) } td { (label_or(lang, "act-", &e.action)) } td { (shown(&e.target)) } td { (shown(&e.address)) } }
                 }
             }
         }
@@ -1148,4 +1170,10 @@ pub async fn users(State(app): State<Arc<App>>, viewer: Viewer) -> Reply {
         StatusCode::OK,
         layout(lang, Some(&viewer), t(lang, "users"), "/admin/users", body),
     ))
+}
+
+/// A logged value as an auditor sees it: records written before fields were
+/// cleaned may still hold control or bidirectional characters.
+fn shown(text: &str) -> String {
+    crate::access::clean(text, usize::MAX)
 }

@@ -28,6 +28,8 @@ pub struct Session {
     pub role: Role,
     /// Every form of the session carries this token back.
     pub csrf: String,
+    /// The account's [`epoch`](crate::users::User::epoch) at sign-in.
+    pub epoch: u64,
     started: Instant,
     seen: Instant,
 }
@@ -40,13 +42,14 @@ pub struct Sessions {
 
 impl Sessions {
     /// Starts a session; returns its token.
-    pub fn start(&self, user: &str, role: Role) -> String {
+    pub fn start(&self, user: &str, role: Role, epoch: u64) -> String {
         let token = random_token();
         let now = Instant::now();
         let session = Session {
             user: user.to_owned(),
             role,
             csrf: random_token(),
+            epoch,
             started: now,
             seen: now,
         };
@@ -176,7 +179,7 @@ mod tests {
     #[test]
     fn sessions_are_found_by_token_only() {
         let sessions = Sessions::default();
-        let token = sessions.start("amina", Role::Archivist);
+        let token = sessions.start("amina", Role::Archivist, 0);
         assert_eq!(token.len(), 64);
         assert_eq!(sessions.get(&token).unwrap().user, "amina");
         let mut tampered = token.clone();

@@ -55,6 +55,11 @@ pub struct User {
     #[serde(default)]
     pub disabled: bool,
     pub created: String,
+    /// Moves on whenever the account's access changes (password, disabled,
+    /// enabled, signed out everywhere): a session started under an earlier
+    /// value ends at its next request, in every viewer process.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -95,17 +100,32 @@ impl Users {
             hash: hash_password(password)?,
             disabled: false,
             created: store::now_rfc3339(),
+            epoch: 0,
         });
         self.write(&file)
     }
 
+    /// A new password; the account's sessions end.
     pub fn set_password(&self, name: &str, password: &str) -> Result<()> {
         let hash = hash_password(password)?;
-        self.update(name, |user| user.hash = hash)
+        self.update(name, |user| {
+            user.hash = hash;
+            user.epoch += 1;
+        })
     }
 
+    /// Disabled or enabled again; either way the account's sessions end, so
+    /// disabling then enabling revives no session opened before.
     pub fn set_disabled(&self, name: &str, disabled: bool) -> Result<()> {
-        self.update(name, |user| user.disabled = disabled)
+        self.update(name, |user| {
+            user.disabled = disabled;
+            user.epoch += 1;
+        })
+    }
+
+    /// Ends every session of the account, in every viewer.
+    pub fn end_sessions(&self, name: &str) -> Result<()> {
+        self.update(name, |user| user.epoch += 1)
     }
 
     /// The user, if the name and password match an enabled account.
