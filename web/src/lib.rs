@@ -16,6 +16,7 @@ mod images;
 pub mod metrics;
 mod pages;
 mod session;
+mod throttle;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ pub struct App {
     pub root: PathBuf,
     users: Users,
     sessions: session::Sessions,
+    throttle: throttle::Throttle,
     access: AccessLog,
     images: images::Derivatives,
     metrics: metrics::Metrics,
@@ -56,6 +58,7 @@ impl App {
             root: root.to_owned(),
             users: Users::new(root),
             sessions: session::Sessions::default(),
+            throttle: throttle::Throttle::default(),
             access: AccessLog::open(root)?,
             images: images::Derivatives::new(
                 root.join("derivatives"),

@@ -308,27 +308,41 @@ pub async fn login(
             StatusCode::FORBIDDEN,
         );
     }
-    let keys = [format!("user:{}", form.user), format!("address:{address}")];
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    if !app.sessions.may_try(&keys) {
-        let _ = app
-            .access
-            .record(&form.user, "sign-in-refused", "too many attempts", &address);
-        return login_page(
-            &app,
-            lang,
-            &form.csrf,
-            &next,
-            Some(t(lang, "too-many")),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
+    // The account's epoch is part of the pair: an administrator's `user
+    // logout` lifts a delay. Unknown names count under epoch 0.
+    let epoch = app
+        .users
+        .get(&form.user)
+        .ok()
+        .flatten()
+        .map_or(0, |u| u.epoch);
+    let attempt = match app.throttle.attempt(&form.user, epoch, &address) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let _ = app
+                .access
+                .record(&form.user, "sign-in-refused", "too many attempts", &address);
+            let mut page = login_page(
+                &app,
+                lang,
+                &form.csrf,
+                &next,
+                Some(t(lang, "too-many")),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
+                page.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return page;
+        }
+    };
     let users = app.users.clone();
     let (name, password) = (form.user.clone(), form.password);
     // argon2 is meant to be slow: keep it off the async workers.
     let user = tokio::task::spawn_blocking(move || users.authenticate(&name, &password)).await;
     match user {
         Ok(Ok(Some(user))) => {
+            attempt.succeeded();
             let token = app.sessions.start(&user.name, user.role, user.epoch);
             let _ = app.access.record(&user.name, "sign-in", "", &address);
             let mut response = Redirect::to(&next).into_response();
@@ -342,7 +356,7 @@ pub async fn login(
             response
         }
         Ok(Ok(None)) => {
-            app.sessions.failed(&keys);
+            drop(attempt);
             app.metrics
                 .sign_in_failures
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -1,4 +1,4 @@
-//! Sessions, cookies, CSRF tokens and the sign-in rate limit.
+//! Sessions, cookies and CSRF tokens.
 //!
 //! A session is a random 256-bit token the server keeps in memory; the cookie
 //! carries only the token, so a tampered cookie names no session. Sessions end
@@ -18,10 +18,6 @@ pub const LANG_COOKIE: &str = "dossier_lang";
 const IDLE: Duration = Duration::from_secs(30 * 60);
 const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
-/// Failed sign-ins allowed per user name and per address within [`WINDOW`].
-const MAX_FAILURES: usize = 5;
-const WINDOW: Duration = Duration::from_secs(5 * 60);
-
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: String,
@@ -37,7 +33,6 @@ pub struct Session {
 #[derive(Debug, Default)]
 pub struct Sessions {
     live: Mutex<HashMap<String, Session>>,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
 impl Sessions {
@@ -84,27 +79,6 @@ impl Sessions {
             .values()
             .filter(|s| alive(s, now))
             .count()
-    }
-
-    /// Whether another sign-in attempt for these keys (user name, address) may be tried now.
-    pub fn may_try(&self, keys: &[&str]) -> bool {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().expect("not poisoned");
-        keys.iter().all(|key| {
-            let recent = failures.entry((*key).to_owned()).or_default();
-            recent.retain(|t| now.duration_since(*t) < WINDOW);
-            recent.len() < MAX_FAILURES
-        })
-    }
-
-    pub fn failed(&self, keys: &[&str]) {
-        let mut failures = self.failures.lock().expect("not poisoned");
-        for key in keys {
-            failures
-                .entry((*key).to_owned())
-                .or_default()
-                .push(Instant::now());
-        }
     }
 }
 
@@ -187,17 +161,6 @@ mod tests {
         assert!(sessions.get(&tampered).is_none());
         sessions.end(&token);
         assert!(sessions.get(&token).is_none());
-    }
-
-    #[test]
-    fn sign_in_failures_are_limited() {
-        let sessions = Sessions::default();
-        for _ in 0..MAX_FAILURES {
-            assert!(sessions.may_try(&["user:amina", "ip:1.2.3.4"]));
-            sessions.failed(&["user:amina", "ip:1.2.3.4"]);
-        }
-        assert!(!sessions.may_try(&["user:amina", "ip:5.6.7.8"]));
-        assert!(sessions.may_try(&["user:paul", "ip:5.6.7.8"]));
     }
 
     #[test]
