@@ -319,69 +319,74 @@ impl Archive {
 }
 
 /// `ARCHIVE/ingest.lock`: one ingest at a time, and a trace of any that was killed.
+///
+/// The file is held with an OS lock, which the kernel releases when the
+/// process ends however it ends: no process id to read back and check. What
+/// the file says tells a killed run from one that finished: an ingest writes
+/// `running` when it takes the lock and empties the file when it lets go.
 pub struct IngestLock {
-    path: PathBuf,
+    file: std::fs::File,
 }
+
+const RUNNING: &str = "running";
 
 impl IngestLock {
     /// Whether an ingest holds the archive now, or was killed holding it.
     pub fn held(root: &Path) -> bool {
-        root.join("ingest.lock").exists()
+        let path = root.join("ingest.lock");
+        let Ok(file) = std::fs::File::open(&path) else {
+            return false;
+        };
+        match file.try_lock_shared() {
+            Err(_) => true,
+            Ok(()) => std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with(RUNNING)),
+        }
     }
 
     /// Takes the lock; also says whether a previous ingest died holding it.
     pub fn take(root: &Path) -> Result<(IngestLock, bool)> {
-        use std::io::Write;
+        use std::io::{Read, Seek, Write};
         let path = root.join("ingest.lock");
-        let mut interrupted = false;
-        loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    writeln!(file, "{}", std::process::id())?;
-                    file.sync_all()?;
-                    return Ok((IngestLock { path }, interrupted));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid = pid.trim();
-                    if !pid.is_empty() && running(pid) {
-                        bail!(
-                            "another ingest (process {pid}) is running on {}",
-                            root.display()
-                        );
-                    }
-                    // Its process is gone: it was killed. Take over.
-                    std::fs::remove_file(&path)
-                        .with_context(|| format!("removing {}", path.display()))?;
-                    interrupted = true;
-                }
-                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                bail!(
+                    "another ingest ({}) is running on {}",
+                    text.trim().replace(RUNNING, "process").trim(),
+                    root.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {}", path.display()));
             }
         }
-    }
-}
-
-/// Whether process `pid` is running: it exists and is not a zombie, which a
-/// killed ingest stays until its parent (or, in some containers, an init that
-/// is slow to reap) collects it.
-fn running(pid: &str) -> bool {
-    match std::fs::read_to_string(Path::new("/proc").join(pid).join("stat")) {
-        // "PID (COMMAND) STATE ...": the command may hold spaces and parentheses.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_none_or(|state| !matches!(state, "Z" | "X")),
-        Err(_) => false,
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let interrupted = text.starts_with(RUNNING);
+        file.set_len(0)?;
+        file.rewind()?;
+        writeln!(file, "{RUNNING} {}", std::process::id())?;
+        file.sync_all()?;
+        Ok((IngestLock { file }, interrupted))
     }
 }
 
 impl Drop for IngestLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        // Emptied, not removed: a process that opened this file to wait for
+        // it must not end up holding a lock on a file nobody else sees.
+        let _ = self.file.set_len(0);
+        let _ = self.file.sync_all();
     }
 }
 

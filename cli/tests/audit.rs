@@ -153,13 +153,15 @@ fn a_stray_object_is_unexpected() {
 #[test]
 fn objects_an_ingest_under_way_has_not_committed_are_pending_not_strays() {
     let (_dir, root) = archive();
-    // What a running ingest looks like from outside: its lock, and an object
-    // stored after the newest ledger record.
+    // What a running ingest looks like from outside: its lock held, and an
+    // object stored after the newest ledger record.
     std::fs::write(
         root.join("ingest.lock"),
-        format!("{}\n", std::process::id()),
+        format!("running {}\n", std::process::id()),
     )
     .unwrap();
+    let lock = std::fs::File::open(root.join("ingest.lock")).unwrap();
+    lock.try_lock_shared().unwrap();
     let fresh = "cd/".to_owned() + &"e".repeat(62);
     std::fs::create_dir_all(root.join("objects/cd")).unwrap();
     std::fs::write(object_path(&root, &fresh), b"a page not yet committed").unwrap();
@@ -170,8 +172,10 @@ fn objects_an_ingest_under_way_has_not_committed_are_pending_not_strays() {
     let said = String::from_utf8_lossy(&dossier(&root, &["verify"]).stdout).into_owned();
     assert!(said.contains("Pending: 1 object(s)"), "{said}");
 
-    // Once no ingest holds the archive, an object nothing names is a stray.
-    std::fs::remove_file(root.join("ingest.lock")).unwrap();
+    // Once no ingest holds the archive (the lock let go, the file emptied
+    // as an ingest that ends leaves it), an object nothing names is a stray.
+    drop(lock);
+    std::fs::write(root.join("ingest.lock"), "").unwrap();
     let found = problems(&root);
     assert_eq!(found.len(), 1);
     assert_eq!(

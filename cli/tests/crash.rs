@@ -160,18 +160,39 @@ fn a_second_ingest_on_the_same_archive_is_refused_while_one_runs() {
 fn a_lock_left_by_a_killed_ingest_not_yet_reaped_is_taken_over() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
+    let batch = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch");
     std::fs::create_dir_all(&archive).unwrap();
-    // A process that has exited and that nobody has collected: a zombie, as
-    // a killed ingest stays until its parent (or a slow init) reaps it.
-    let zombie = std::process::Command::new("true").spawn().unwrap();
-    let stat = format!("/proc/{}/stat", zombie.id());
+    let lock = archive.join("ingest.lock");
+    std::fs::write(&lock, "running 1\n").unwrap();
+    // Another process holds the archive's lock (util-linux flock takes the
+    // same OS lock, in the process it then becomes).
+    let mut holder = std::process::Command::new("flock")
+        .args(["--no-fork"])
+        .arg(&lock)
+        .args(["sleep", "60"])
+        .spawn()
+        .expect("flock (util-linux) must be installed");
     let started = std::time::Instant::now();
+    while std::fs::File::open(&lock).unwrap().try_lock().is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never locked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let refused = dossier(&archive)
+        .arg("ingest")
+        .arg(&batch)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("another ingest"));
+
+    // Killed and not collected: a zombie, as a killed ingest stays until its
+    // parent (or a slow init) reaps it. The kernel let go of its lock.
+    holder.kill().unwrap();
+    let stat = format!("/proc/{}/stat", holder.id());
     while !std::fs::read_to_string(&stat).unwrap().contains(") Z ") {
         assert!(started.elapsed() < Duration::from_secs(10), "never exited");
         std::thread::sleep(Duration::from_millis(10));
     }
-    std::fs::write(archive.join("ingest.lock"), format!("{}\n", zombie.id())).unwrap();
-    let batch = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch");
     let out = dossier(&archive)
         .arg("ingest")
         .arg(&batch)
@@ -183,5 +204,7 @@ fn a_lock_left_by_a_killed_ingest_not_yet_reaped_is_taken_over() {
         stderr.contains("Recovered from an interrupted ingest"),
         "{stderr}"
     );
-    drop(zombie);
+    // An ingest that ends well leaves no trace of running.
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), "");
+    holder.wait().unwrap();
 }
