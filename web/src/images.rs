@@ -22,8 +22,9 @@ pub const SCREEN: u32 = 1400;
 /// requests for others are turned away.
 const QUEUE: usize = 32;
 
-/// One render per key at a time: what waits on it, by image and width.
-type InFlight = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+/// One render per key at a time: by image and width, the lock its renders
+/// take turns on and how many requests hold or wait for it.
+type InFlight = Arc<Mutex<HashMap<String, (Arc<tokio::sync::Mutex<()>>, usize)>>>;
 
 #[derive(Debug)]
 pub struct Derivatives {
@@ -42,21 +43,27 @@ pub struct Busy;
 /// The right to render one image at one width; others asking for the same
 /// wait until it is dropped, then find the file cached.
 pub struct Turn {
-    key: String,
-    in_flight: InFlight,
     _render: OwnedMutexGuard<()>,
     _running: OwnedSemaphorePermit,
+    _claim: Claim,
 }
 
-impl Drop for Turn {
+/// A request's hold on a key of the in-flight map, from the moment it asks
+/// (so a request given up while waiting lets go too); the key leaves the map
+/// with the last.
+struct Claim {
+    key: String,
+    in_flight: InFlight,
+}
+
+impl Drop for Claim {
     fn drop(&mut self) {
         let mut in_flight = self.in_flight.lock().expect("not poisoned");
-        // Ours and the map's: nobody else waits on this key any more.
-        if in_flight
-            .get(&self.key)
-            .is_some_and(|lock| Arc::strong_count(lock) <= 2)
-        {
-            in_flight.remove(&self.key);
+        if let Some((_, holders)) = in_flight.get_mut(&self.key) {
+            *holders -= 1;
+            if *holders == 0 {
+                in_flight.remove(&self.key);
+            }
         }
     }
 }
@@ -93,20 +100,27 @@ impl Derivatives {
         let key = format!("{sha256}-{width}");
         let (lock, _waiting) = {
             let mut in_flight = self.in_flight.lock().expect("not poisoned");
-            match in_flight.get(&key) {
+            match in_flight.get_mut(&key) {
                 // A render of this image is under way or queued: waiting for
                 // its file costs nothing, so it is not counted.
-                Some(lock) => (lock.clone(), None),
+                Some((lock, holders)) => {
+                    *holders += 1;
+                    (lock.clone(), None)
+                }
                 None => {
                     if self.waiting.fetch_add(1, Ordering::SeqCst) >= QUEUE {
                         self.waiting.fetch_sub(1, Ordering::SeqCst);
                         return Err(Busy);
                     }
                     let lock = Arc::new(tokio::sync::Mutex::new(()));
-                    in_flight.insert(key.clone(), lock.clone());
+                    in_flight.insert(key.clone(), (lock.clone(), 1));
                     (lock, Some(Waiting(self.waiting.clone())))
                 }
             }
+        };
+        let claim = Claim {
+            key,
+            in_flight: self.in_flight.clone(),
         };
         let render = lock.lock_owned().await;
         let running = self
@@ -116,10 +130,9 @@ impl Derivatives {
             .await
             .expect("the semaphore is never closed");
         Ok(Turn {
-            key,
-            in_flight: self.in_flight.clone(),
             _render: render,
             _running: running,
+            _claim: claim,
         })
     }
 
