@@ -137,13 +137,11 @@ impl CookiePolicy {
     }
 }
 
-/// Compares secrets in time independent of where they differ.
+/// Compares secrets in time independent of where they differ (`subtle`,
+/// as the signature and password-hash crates use it).
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 #[cfg(test)]
