@@ -53,7 +53,8 @@ fn ingest_killed_at_any_moment_then_run_again_loses_nothing_and_stores_nothing_t
         let finished = child.try_wait().unwrap().is_some();
         child.kill().ok(); // SIGKILL
         child.wait().unwrap();
-        if !finished && archive.join("ingest.lock").exists() {
+        let lock = std::fs::read_to_string(archive.join("ingest.lock")).unwrap_or_default();
+        if !finished && lock.starts_with("running") {
             killed_with_lock += 1;
         }
     }

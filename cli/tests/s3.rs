@@ -436,12 +436,12 @@ fn two_stations_on_one_bucket_leave_each_others_unfinished_work_alone() {
     );
     assert!(said.contains("lease renewed"), "{said}");
 
-    // A recovering from a killed run of its own (its lock left by a process
-    // that is gone) sweeps nothing B may still name.
+    // A recovering from a killed run of its own (its lock file left saying
+    // `running` by a process that is gone) sweeps nothing B may still name.
     let gone = Command::new("true").spawn().unwrap();
     let pid = gone.id();
     gone.wait_with_output().unwrap();
-    std::fs::write(a.path().join("ingest.lock"), format!("{pid}\n")).unwrap();
+    std::fs::write(a.path().join("ingest.lock"), format!("running {pid}\n")).unwrap();
     let recovered = dossier(a.path(), endpoint, &["ingest", batch, "--json"]);
     let stderr = String::from_utf8_lossy(&recovered.stderr);
     assert_eq!(recovered.status.code(), Some(0), "{stderr}");
