@@ -419,18 +419,20 @@ mod tests {
         }
     }
 
+    /// A TSV word row alone in its block, 50 x 20 at (`left`, `top`).
+    fn block_row(block: u32, left: u32, top: u32, text: &str) -> String {
+        format!("5\t1\t{block}\t1\t1\t1\t{left}\t{top}\t50\t20\t90\t{text}\n")
+    }
+
     #[test]
     fn labels_then_their_values_keep_tesseract_s_order() {
-        let row = |block: u32, left: u32, top: u32, text: &str| {
-            format!("5\t1\t{block}\t1\t1\t1\t{left}\t{top}\t50\t20\t90\t{text}\n")
-        };
         // A column of labels, then the column of their values: the second
         // value lies above the second label but beside no block before it.
         let tsv = [
-            row(1, 10, 100, "REMISE"),
-            row(2, 10, 400, "ENVOIS"),
-            row(3, 400, 100, "valeur1"),
-            row(4, 400, 250, "valeur2"),
+            block_row(1, 10, 100, "REMISE"),
+            block_row(2, 10, 400, "ENVOIS"),
+            block_row(3, 400, 100, "valeur1"),
+            block_row(4, 400, 250, "valeur2"),
         ]
         .concat();
         assert_eq!(
@@ -460,21 +462,18 @@ mod tests {
 
     #[test]
     fn a_heading_given_after_the_block_below_it_comes_first_and_columns_keep_their_order() {
-        let row = |block: u32, left: u32, top: u32, text: &str| {
-            format!("5\t1\t{block}\t1\t1\t1\t{left}\t{top}\t50\t20\t90\t{text}\n")
-        };
         // Tesseract's order: the fields (block 1), the heading above them
         // (block 2), a centred line above the fields but not over them
         // (block 7), then two columns side by side, two paragraphs each:
         // the right column's first ends above the left column's second.
         let tsv = [
-            row(1, 10, 300, "Nom"),
-            row(2, 10, 50, "ACTE"),
-            row(7, 200, 150, "N°"),
-            row(3, 10, 600, "gauche1"),
-            row(4, 10, 900, "gauche2"),
-            row(5, 400, 600, "droite1"),
-            row(6, 400, 900, "droite2"),
+            block_row(1, 10, 300, "Nom"),
+            block_row(2, 10, 50, "ACTE"),
+            block_row(7, 200, 150, "N°"),
+            block_row(3, 10, 600, "gauche1"),
+            block_row(4, 10, 900, "gauche2"),
+            block_row(5, 400, 600, "droite1"),
+            block_row(6, 400, 900, "droite2"),
         ]
         .concat();
         let r = parse_tsv(&tsv);
