@@ -579,6 +579,54 @@ mod tests {
         assert!(report.writers.is_empty());
     }
 
+    #[tokio::test]
+    async fn a_record_being_appended_without_a_lease_survives_a_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::local(dir.path());
+        store.append(rejected("B/x")).await.unwrap();
+        let head = store.ledger_head().await.unwrap();
+        // `verify` appending its own record, which takes no lease: the record
+        // is written and the head not moved yet. Its object is dated back so
+        // that only what it is protects it.
+        let record = |seq, prev, at: String, path| Record {
+            version: 1,
+            seq,
+            prev,
+            at,
+            event: rejected(path),
+            superseded: Vec::new(),
+        };
+        let (appending, _) = store
+            .put_json(&record(1, head, crate::now_rfc3339(), "B/y"))
+            .await
+            .unwrap();
+        written_an_hour_ago(dir.path(), &appending);
+        let swept = crate::verify::sweep(&store, Some("station-a"))
+            .await
+            .unwrap();
+        assert_eq!(swept, 0);
+        let report = crate::verify::verify(&store, &[]).await.unwrap();
+        assert_eq!(report.pending, std::slice::from_ref(&appending.key));
+        let (old, new) = (head.unwrap().hex(), appending.sha256.hex());
+        let moved = store.backend().swap_ref("ledger/head", Some(&old), &new);
+        assert!(moved.await.unwrap());
+        let report = crate::verify::verify(&store, &[]).await.unwrap();
+        assert!(report.problems.is_empty() && report.pending.is_empty());
+
+        // One left by an append killed long ago is a stray.
+        let long_ago = "2020-01-01T00:00:00Z".to_owned();
+        let (left, _) = store
+            .put_json(&record(2, Some(appending.sha256), long_ago, "B/z"))
+            .await
+            .unwrap();
+        written_an_hour_ago(dir.path(), &left);
+        let swept = crate::verify::sweep(&store, Some("station-a"))
+            .await
+            .unwrap();
+        assert_eq!(swept, 1);
+        assert!(store.get(&left.sha256).await.is_err());
+    }
+
     /// Station B stores a page and names it in a record, all while a check
     /// on this station re-hashes: listed, unnamed by the ledger the check
     /// read, and with B's lease already given back.
