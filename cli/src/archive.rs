@@ -173,8 +173,7 @@ impl Archive {
                 || old.lock != config.lock
         });
         if changed {
-            std::fs::write(&config_path, toml::to_string(&config)?)
-                .with_context(|| format!("writing {}", config_path.display()))?;
+            store::files::write_atomic(&config_path, toml::to_string(&config)?.as_bytes())?;
         }
         if remembered.is_none() {
             announce(&root, &store, joined);
@@ -274,7 +273,12 @@ impl Archive {
             );
         }
         let signer = store::Signer::generate()?;
-        signer.save(&path)?;
+        match signer.save_new(&path) {
+            Ok(()) => {}
+            // Another process here made it a moment ago: that one is the key.
+            Err(e) if store::files::already_exists(&e) => return Ok(store::Signer::load(&path)?),
+            Err(e) => return Err(e.into()),
+        }
         self.store.set_public_key(&signer.public_hex()).await?;
         eprintln!(
             "Created the archive's signing key {}; public key {}",

@@ -339,7 +339,7 @@ pub async fn keygen(archive: &Archive, args: KeygenArgs, json: bool) -> Result<u
         (store::Signer::load(&path)?, false)
     } else {
         let signer = store::Signer::generate()?;
-        signer.save(&path)?;
+        signer.save_replacing(&path)?;
         (signer, true)
     };
     archive.store.set_public_key(&signer.public_hex()).await?;

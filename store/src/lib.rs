@@ -9,6 +9,7 @@
 pub mod backend;
 mod digest;
 mod error;
+pub mod files;
 pub mod ledger;
 pub mod manifest;
 mod objects;

@@ -77,16 +77,17 @@ impl Signer {
         })
     }
 
-    /// Writes the secret key, readable by its owner only.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        crate::backend::local::write_atomic(path, hex::encode(self.key.to_bytes()).as_bytes())?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .map_err(Error::io(format!("protecting {}", path.display())))?;
-        }
-        Ok(())
+    /// Writes the secret key to a new file, readable by its owner only from
+    /// the start. Fails if there is a key at `path` already (see
+    /// [`crate::files::already_exists`]): of two processes making the
+    /// archive's key at once, one wins and the other loads its key.
+    pub fn save_new(&self, path: &Path) -> Result<()> {
+        crate::files::write_private_new(path, hex::encode(self.key.to_bytes()).as_bytes())
+    }
+
+    /// Writes the secret key over the one at `path`, if any (`keygen --force`).
+    pub fn save_replacing(&self, path: &Path) -> Result<()> {
+        crate::files::write_private(path, hex::encode(self.key.to_bytes()).as_bytes())
     }
 
     pub fn public_hex(&self) -> String {
@@ -133,7 +134,7 @@ mod tests {
     fn signatures_verify_and_tampering_is_caught() {
         let dir = tempfile::tempdir().unwrap();
         let signer = Signer::generate().unwrap();
-        signer.save(&dir.path().join("k")).unwrap();
+        signer.save_new(&dir.path().join("k")).unwrap();
         let again = Signer::load(&dir.path().join("k")).unwrap();
         assert_eq!(again.public_hex(), signer.public_hex());
         let root = sha256(b"x");

@@ -159,24 +159,9 @@ impl Users {
         }
     }
 
-    /// Written to a temporary file then renamed: a crash leaves the old file or the new.
+    /// Written whole or not at all, readable by its owner only.
     fn write(&self, file: &File) -> Result<()> {
-        use std::io::Write;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let temp = self.path.with_extension("json.tmp");
-        let mut out = std::fs::OpenOptions::new();
-        out.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut out, 0o600);
-        let mut out = out
-            .open(&temp)
-            .with_context(|| format!("writing {}", temp.display()))?;
-        out.write_all(&serde_json::to_vec_pretty(file)?)?;
-        out.sync_all()?;
-        std::fs::rename(&temp, &self.path)
-            .with_context(|| format!("writing {}", self.path.display()))?;
+        store::files::write_private(&self.path, &serde_json::to_vec_pretty(file)?)?;
         Ok(())
     }
 }

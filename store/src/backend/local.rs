@@ -5,14 +5,13 @@
 //! one, plus at worst a stray temp file (named `.tmp-*`, never listed).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::{Backend, Put};
+use crate::files::write_atomic;
 use crate::{Digest, Error, Result};
 
 /// Objects at `ROOT/objects/<key>`, refs at `ROOT/refs/<name>`.
@@ -71,46 +70,6 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<()> {
             reason: "unsafe characters".into(),
         })
     }
-}
-
-/// Writes `bytes` at `path` atomically and durably.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().expect("object paths have a parent");
-    fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-    let unique = format!(
-        ".tmp-{}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    );
-    let tmp = dir.join(unique);
-    // Removes the temp file if anything below fails.
-    struct Guard<'a>(&'a Path, bool);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            if !self.1 {
-                let _ = fs::remove_file(self.0);
-            }
-        }
-    }
-    let mut guard = Guard(&tmp, false);
-    let mut file =
-        fs::File::create(&tmp).map_err(Error::io(format!("creating {}", tmp.display())))?;
-    file.write_all(bytes)
-        .map_err(Error::io(format!("writing {}", tmp.display())))?;
-    file.sync_all()
-        .map_err(Error::io(format!("syncing {}", tmp.display())))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(Error::io(format!("renaming into {}", path.display())))?;
-    guard.1 = true;
-    // The rename is durable only once the folder entry is.
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io(format!("syncing {}", dir.display())))?;
-    Ok(())
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
