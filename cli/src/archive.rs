@@ -316,81 +316,8 @@ impl Archive {
             if host.is_empty() { "station" } else { &host },
             &store::sha256(seed.as_bytes()).hex()[..8]
         );
-        std::fs::write(&path, format!("{station}\n"))
-            .with_context(|| format!("writing {}", path.display()))?;
+        store::files::write_atomic(&path, format!("{station}\n").as_bytes())?;
         Ok(station)
-    }
-}
-
-/// `ARCHIVE/ingest.lock`: one ingest at a time, and a trace of any that was killed.
-///
-/// The file is held with an OS lock, which the kernel releases when the
-/// process ends however it ends: no process id to read back and check. What
-/// the file says tells a killed run from one that finished: an ingest writes
-/// `running` when it takes the lock and empties the file when it lets go.
-pub struct IngestLock {
-    file: std::fs::File,
-}
-
-const RUNNING: &str = "running";
-
-impl IngestLock {
-    /// Whether an ingest holds the archive now, or was killed holding it.
-    pub fn held(root: &Path) -> bool {
-        let path = root.join("ingest.lock");
-        let Ok(file) = std::fs::File::open(&path) else {
-            return false;
-        };
-        match file.try_lock_shared() {
-            Err(_) => true,
-            Ok(()) => std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with(RUNNING)),
-        }
-    }
-
-    /// Takes the lock; also says whether a previous ingest died holding it.
-    pub fn take(root: &Path) -> Result<(IngestLock, bool)> {
-        use std::io::{Read, Seek, Write};
-        let path = root.join("ingest.lock");
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                bail!(
-                    "another ingest ({}) is running on {}",
-                    text.trim().replace(RUNNING, "process").trim(),
-                    root.display()
-                );
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("locking {}", path.display()));
-            }
-        }
-        let mut text = String::new();
-        file.read_to_string(&mut text)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let interrupted = text.starts_with(RUNNING);
-        file.set_len(0)?;
-        file.rewind()?;
-        writeln!(file, "{RUNNING} {}", std::process::id())?;
-        file.sync_all()?;
-        Ok((IngestLock { file }, interrupted))
-    }
-}
-
-impl Drop for IngestLock {
-    fn drop(&mut self) {
-        // Emptied, not removed: a process that opened this file to wait for
-        // it must not end up holding a lock on a file nobody else sees.
-        let _ = self.file.set_len(0);
-        let _ = self.file.sync_all();
     }
 }
 

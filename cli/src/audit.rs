@@ -14,7 +14,7 @@ use crate::{exit, output};
 pub async fn verify(archive: &Archive, args: VerifyArgs, json: bool) -> Result<u8> {
     // An ingest holding the archive (or killed holding it) has stored objects
     // its ledger record does not name yet: those are pending, not strays.
-    let report = if crate::archive::IngestLock::held(&archive.root) {
+    let report = if ingest::IngestLock::held(&archive.root) {
         store::verify::verify_while_writing(&archive.store, &args.dossiers).await?
     } else {
         store::verify::verify(&archive.store, &args.dossiers).await?

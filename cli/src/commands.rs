@@ -300,22 +300,7 @@ fn page_source(page: &store::manifest::Page) -> String {
 
 /// Rebuilds the index from the store's refs and manifests; returns (dossiers, pages).
 pub async fn rebuild_index(archive: &Archive) -> Result<(usize, usize)> {
-    let mut writer = archive.index.writer()?;
-    writer.clear()?;
-    let mut dossiers = 0;
-    let mut pages = 0;
-    for id in archive.store.dossiers().await? {
-        let Some((digest, manifest)) = archive.store.manifest(&id).await? else {
-            continue;
-        };
-        let docs = ingest::page_docs(&manifest);
-        writer.replace_dossier(&id, &digest.hex(), &docs)?;
-        dossiers += 1;
-        pages += docs.len();
-    }
-    writer.commit()?;
-    archive.index.reload()?;
-    Ok((dossiers, pages))
+    Ok(ingest::rebuild_index(&archive.store, &archive.index).await?)
 }
 
 async fn reindex(archive: &Archive, json: bool) -> Result<u8> {
@@ -416,67 +401,39 @@ fn user(archive: &Archive, command: crate::args::UserCommand, json: bool) -> Res
     Ok(exit::OK)
 }
 
-/// One ingest, as `ingest` and `watch` run it: under the archive's lock,
-/// recovering first from a run that was killed.
+/// One ingest, as `ingest` and `watch` run it: `ingest::ingest` takes the
+/// archive's lock and recovers from a killed run; recovery and anything that
+/// went wrong without failing the run are said on stderr (`--json` keeps
+/// stdout to its one document).
 pub async fn run_ingest(
     archive: &Archive,
     batches: Vec<std::path::PathBuf>,
     options: ingest::Options,
     progress: Arc<dyn ingest::Progress>,
 ) -> Result<ingest::Report> {
-    let (_lock, interrupted) = crate::archive::IngestLock::take(&archive.root)?;
-    let station = archive.station()?;
-    let store = archive.store.writing_as(&station);
-    if interrupted {
-        // A run was killed: finish what its ledger committed, sweep what it
-        // left half-written (not what other stations are writing), and
-        // rebuild the derived index.
-        let recovery = store::verify::recover(&store, Some(&station)).await?;
-        rebuild_index(archive).await?;
-        eprintln!(
-            "Recovered from an interrupted ingest: {} dossier ref(s) completed, {} stray object(s) removed, index rebuilt.",
-            recovery.refs_completed, recovery.objects_removed
-        );
-    }
     let job = ingest::Job {
         batches,
-        store: store.clone(),
+        archive: archive.root.clone(),
+        station: archive.station()?,
+        store: archive.store.clone(),
         index: archive.index.clone(),
         options,
         progress,
         signer: Some(Arc::new(archive.signer().await?)),
     };
-    // The lease says when it was last renewed, so that a station reading it
-    // can tell a running ingest from one killed long ago.
-    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let renewing = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => break,
-                    () = tokio::time::sleep(store::writers::RENEWAL) => {}
-                }
-                if let Err(e) = store.renew_lease().await {
-                    tracing::warn!("could not renew this station's lease: {e}");
-                }
-            }
-        })
-    };
-    let report = ingest::ingest(job).await.context("ingest stopped");
-    // A renewal under way finishes first: it must not land after the release.
-    let _ = stop.send(());
-    let _ = renewing.await;
-    // A run that stopped on an error keeps its lease: what it stored stays
-    // pending, for every station, until it is run again. A lease that cannot
-    // be given back only keeps this run's objects pending a while longer:
-    // the batch is stored, so say so and carry on.
-    if report.is_ok()
-        && let Err(e) = store.end_lease().await
-    {
+    let report = ingest::ingest(job).await.map_err(|e| match e {
+        // Not a stopped ingest: it never started.
+        ingest::Error::Busy(_) => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context("ingest stopped"),
+    })?;
+    if let Some(recovery) = &report.recovered {
         eprintln!(
-            "Could not give back this station's lease in the store ({e}); the next ingest here gives it back."
+            "Recovered from an interrupted ingest: {} dossier ref(s) completed, {} stray object(s) removed, index rebuilt.",
+            recovery.refs_completed, recovery.objects_removed
         );
     }
-    report
+    for warning in &report.warnings {
+        eprintln!("Warning: {warning}.");
+    }
+    Ok(report)
 }

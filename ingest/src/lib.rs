@@ -11,8 +11,11 @@
 pub mod batch;
 pub mod cpu;
 mod gate;
+mod lock;
 pub mod natural;
 mod pipeline;
+mod reindex;
+mod run;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,53 +23,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use store::manifest::Rejection;
 
-pub use pipeline::ingest;
-
-/// The index documents of a stored dossier: its pages' text with the scan date
-/// (from `batch.toml`'s `scanned_at`, else when it was stored) and the
-/// candidate's metadata. Ingest and `reindex` both use this, so a rebuilt
-/// index is the same as the one ingest wrote.
-pub fn page_docs(manifest: &store::Manifest) -> Vec<index::PageDoc> {
-    let scanned_at = manifest
-        .batch
-        .get("scanned_at")
-        .and_then(serde_json::Value::as_str);
-    let scanned = scanned_at
-        .and_then(unix_time)
-        .or_else(|| unix_time(&manifest.stored_at));
-    let metadata: std::collections::BTreeMap<String, String> = manifest
-        .metadata
-        .iter()
-        .filter_map(|(k, v)| match v {
-            serde_json::Value::String(s) => Some((k.clone(), s.clone())),
-            serde_json::Value::Number(n) => Some((k.clone(), n.to_string())),
-            _ => None,
-        })
-        .collect();
-    manifest
-        .pages
-        .iter()
-        .map(|p| index::PageDoc {
-            page: p.number as u64,
-            text: p.text.clone(),
-            scanned,
-            metadata: metadata.clone(),
-        })
-        .collect()
-}
-
-/// Seconds since 1970 of an RFC 3339 time or a plain `YYYY-MM-DD` date.
-fn unix_time(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let full = if text.len() == 10 {
-        format!("{text}T00:00:00Z")
-    } else {
-        text.to_owned()
-    };
-    let time = humantime::parse_rfc3339_weak(&full).ok()?;
-    let secs = time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    i64::try_from(secs).ok()
-}
+pub use lock::IngestLock;
+pub use reindex::{page_docs, rebuild as rebuild_index};
+pub use run::ingest;
 
 /// Version of the page processing; part of the settings that decide whether a
 /// stored page result can be reused. `pages-2`: automatic segmentation,
@@ -188,6 +147,12 @@ pub struct Report {
     pub pages_reused: usize,
     pub objects: ObjectCounts,
     pub stats: Stats,
+    /// What recovery did first, when the previous ingest had been killed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<store::verify::Recovery>,
+    /// What went wrong without failing the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What stops an ingest as a whole (anything smaller is a rejection).
@@ -202,6 +167,12 @@ pub enum Error {
     Ocr(#[from] ocr::Error),
     #[error("{0}")]
     Pipeline(String),
+    /// Another ingest holds the archive folder.
+    #[error("{0}")]
+    Busy(String),
+    /// The archive folder's lock file cannot be used.
+    #[error("{0}")]
+    Io(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -210,6 +181,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Job {
     pub batches: Vec<PathBuf>,
+    /// The archive folder: its `ingest.lock` keeps ingests apart.
+    pub archive: PathBuf,
+    /// This archive folder's name among the stations writing to the store
+    /// (the store's writers' leases).
+    pub station: String,
     pub store: store::Store,
     pub index: Arc<index::Index>,
     pub options: Options,

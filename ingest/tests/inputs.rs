@@ -38,6 +38,8 @@ async fn run(batch: &Path) -> (tempfile::TempDir, store::Store, Report) {
     };
     let job = Job {
         batches: vec![batch.to_path_buf()],
+        archive: dir.path().to_path_buf(),
+        station: "station-1".into(),
         store: store.clone(),
         index,
         options,

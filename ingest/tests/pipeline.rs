@@ -35,6 +35,8 @@ fn archive() -> Archive {
 async fn run(archive: &Archive, batches: &[&Path]) -> Report {
     let job = Job {
         batches: batches.iter().map(|b| b.to_path_buf()).collect(),
+        archive: archive.root.clone(),
+        station: "station-1".into(),
         store: archive.store.clone(),
         index: archive.index.clone(),
         options: Options {
@@ -205,6 +207,49 @@ async fn running_a_batch_again_stores_nothing_twice() {
         objects_before
     );
     assert_eq!(archive.store.ledger().await.unwrap().len(), ledger_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ingest_takes_the_lock_and_recovers_from_a_killed_one() {
+    let archive = archive();
+    let batch = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(batch.path().join("INT-1")).unwrap();
+    let page = samples_dir().join("batch/INT-2026-00001/001.png");
+    std::fs::copy(&page, batch.path().join("INT-1/001.png")).unwrap();
+
+    // What a run killed before its commit point leaves: an object nothing
+    // names, and the lock file saying it was running.
+    let (stray, _) = archive
+        .store
+        .put(store::Bytes::from_static(b"half a dossier"))
+        .await
+        .unwrap();
+    std::fs::write(archive.root.join("ingest.lock"), "running 4242\n").unwrap();
+    let report = run(&archive, &[batch.path()]).await;
+    let recovered = report.recovered.expect("the killed run was found");
+    assert_eq!(recovered.objects_removed, 1);
+    assert!(archive.store.get(&stray.sha256).await.is_err());
+    assert_eq!(report.stored, ["INT-1"]);
+    assert!(archive.store.leases().await.unwrap().is_empty());
+    assert!(!dossier_ingest::IngestLock::held(&archive.root));
+
+    // One ingest at a time, whoever calls it.
+    let (_held, _) = dossier_ingest::IngestLock::take(&archive.root).unwrap();
+    let job = Job {
+        batches: vec![batch.path().to_path_buf()],
+        archive: archive.root.clone(),
+        station: "station-2".into(),
+        store: archive.store.clone(),
+        index: archive.index.clone(),
+        options: Options::default(),
+        progress: Arc::new(Quiet),
+        signer: None,
+    };
+    let refused = ingest(job).await.unwrap_err();
+    assert!(
+        matches!(refused, dossier_ingest::Error::Busy(_)),
+        "{refused}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -234,8 +234,9 @@ impl Shared {
     }
 }
 
-/// Runs the pipeline over every batch of `job`.
-pub async fn ingest(job: Job) -> Result<Report> {
+/// Runs the pipeline over every batch of `job` (see [`crate::ingest`] for the
+/// lock, recovery and lease around it).
+pub(crate) async fn run(job: Job) -> Result<Report> {
     let started = Instant::now();
     let options = job.options.clone();
     let workers = options.workers.max(1);
@@ -319,6 +320,8 @@ fn report(shared: &Shared, started: Instant) -> Report {
         pages_reused: tally.reused.load(Ordering::Relaxed),
         objects: tally.objects(),
         stats: std::mem::take(&mut *tally.stats.lock().expect("no panics while held")),
+        recovered: None,
+        warnings: Vec::new(),
     }
 }
 
