@@ -73,48 +73,57 @@ const IN_FLIGHT: usize = 8;
 /// Every object nothing names is `unexpected`: no ingest is writing.
 /// Objects written since the start of a writer's lease are `pending` either way.
 pub async fn verify(store: &Store, dossiers: &[String]) -> Result<Report> {
-    check(store, dossiers, false, None, true).await
+    let mode = Mode {
+        writing: false,
+        own: None,
+        rehash: true,
+    };
+    check(store, dossiers, mode).await
 }
 
 /// [`verify`] while an ingest is writing to the archive (or one was killed
 /// and not run again): unnamed objects written since the newest ledger record
 /// are `pending`, not problems.
 pub async fn verify_while_writing(store: &Store, dossiers: &[String]) -> Result<Report> {
-    check(store, dossiers, true, None, true).await
+    let mode = Mode {
+        writing: true,
+        own: None,
+        rehash: true,
+    };
+    check(store, dossiers, mode).await
 }
 
-/// `own`: the station checking, whose own lease (left by its killed run) does
-/// not protect anything: what that run left unnamed is stray. Without
-/// `rehash`, only the ledger, the refs and the page records are read (what
-/// tells named from unnamed), not every object's bytes.
-async fn check(
-    store: &Store,
-    dossiers: &[String],
+/// How a check runs; [`verify`], [`verify_while_writing`] and [`sweep`] each
+/// fix one.
+#[derive(Debug, Clone, Copy)]
+struct Mode<'a> {
+    /// An ingest may be writing: unnamed objects written since the newest
+    /// ledger record are pending.
     writing: bool,
-    own: Option<&str>,
+    /// The station checking, whose own lease (left by its killed run) does
+    /// not protect anything: what that run left unnamed is stray.
+    own: Option<&'a str>,
+    /// Read and hash every named object. Without it, only the ledger, the
+    /// refs and the page records are read (what tells named from unnamed).
     rehash: bool,
-) -> Result<Report> {
+}
+
+/// What should exist, each with why.
+type Expected = BTreeMap<Digest, String>;
+
+async fn check(store: &Store, dossiers: &[String], mode: Mode<'_>) -> Result<Report> {
     let started = Instant::now();
     let mut problems = Vec::new();
     let records = walk_ledger(store, &mut problems).await?;
-
-    // What the ledger says should exist, and why.
-    let mut expected: BTreeMap<Digest, String> = BTreeMap::new();
-    let mut last_manifest: BTreeMap<String, Digest> = BTreeMap::new();
+    let mut expected = Expected::new();
     for (digest, record) in records.iter().rev() {
         expect_record(&mut expected, digest, record);
-        if let Event::DossierStored {
-            dossier, manifest, ..
-        } = &record.event
-        {
-            last_manifest.insert(dossier.clone(), *manifest);
-        }
     }
     check_seals(store, &records, &mut problems).await?;
     for unreadable in expect_cached(store, &mut expected).await? {
         // Re-hashing reports it below; a check that does not re-hash must
         // still not take what that record names for strays.
-        if !rehash {
+        if !mode.rehash {
             problems.push(Problem {
                 key: unreadable.key(),
                 kind: Kind::Modified,
@@ -124,20 +133,78 @@ async fn check(
             });
         }
     }
+    let wanted = check_refs(store, dossiers, &records, &mut expected, &mut problems).await?;
+    let (checked, bytes) = if mode.rehash {
+        rehash(store, &expected, wanted.as_ref(), &mut problems).await?
+    } else {
+        (0, 0)
+    };
+    // Objects nothing names: only meaningful over the whole archive. Listed
+    // before the leases are read (see `sort_unnamed`).
+    let listed = match wanted {
+        None => Some(store.backend().list().await?),
+        Some(_) => None,
+    };
+    let writers = store.leases().await?;
+    let mut pending = Vec::new();
+    if let Some(listed) = listed {
+        let unnamed = Unnamed {
+            records: &records,
+            writers: &writers,
+            mode,
+        };
+        unnamed
+            .sort(store, listed, &mut expected, &mut pending, &mut problems)
+            .await?;
+    }
+    problems.sort_by(|a, b| a.key.cmp(&b.key).then(a.detail.cmp(&b.detail)));
+    pending.sort();
+    Ok(Report {
+        checked,
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        problems,
+        pending,
+        writers,
+    })
+}
 
-    // Refs must point where the ledger last recorded them.
+/// The manifest the ledger last recorded for each dossier.
+fn last_manifests(records: &[(Digest, Record)]) -> BTreeMap<String, Digest> {
+    let mut last = BTreeMap::new();
+    // Newest first: the first record seen for a dossier is its last.
+    for (_, record) in records {
+        if let Event::DossierStored {
+            dossier, manifest, ..
+        } = &record.event
+        {
+            last.entry(dossier.clone()).or_insert(*manifest);
+        }
+    }
+    last
+}
+
+/// Checks that every ref points where the ledger last recorded it, and
+/// expects each current manifest. With `dossiers` named, returns the objects
+/// of those dossiers, the only ones then re-hashed.
+async fn check_refs(
+    store: &Store,
+    dossiers: &[String],
+    records: &[(Digest, Record)],
+    expected: &mut Expected,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<BTreeSet<Digest>>> {
+    let last_manifest = last_manifests(records);
     let mut wanted: Option<BTreeSet<Digest>> = (!dossiers.is_empty()).then(BTreeSet::new);
     let all = store.dossiers().await?;
-    for id in dossiers {
-        if !all.contains(id) {
-            problems.push(Problem {
-                key: format!("dossiers/{id}"),
-                kind: Kind::Missing,
-                expected: None,
-                actual: None,
-                detail: format!("no dossier {id} in the archive"),
-            });
-        }
+    for id in dossiers.iter().filter(|id| !all.contains(id)) {
+        problems.push(Problem {
+            key: format!("dossiers/{id}"),
+            kind: Kind::Missing,
+            expected: None,
+            actual: None,
+            detail: format!("no dossier {id} in the archive"),
+        });
     }
     for id in &all {
         let Some(current) = store.dossier_ref(id).await? else {
@@ -164,14 +231,22 @@ async fn check(
             }
         }
     }
+    Ok(wanted)
+}
 
-    // Re-hash, several objects in flight: S3 answers each GET slowly but
-    // serves many at once; local disks do not mind either.
+/// Re-hashes the expected objects (those of `wanted` only, if given), several
+/// in flight: S3 answers each GET slowly but serves many at once; local disks
+/// do not mind either. Returns the objects and bytes read.
+async fn rehash(
+    store: &Store,
+    expected: &Expected,
+    wanted: Option<&BTreeSet<Digest>>,
+    problems: &mut Vec<Problem>,
+) -> Result<(u64, u64)> {
     let (mut checked, mut bytes) = (0u64, 0u64);
     let mut todo = expected
         .iter()
-        .filter(|_| rehash)
-        .filter(|(digest, _)| wanted.as_ref().is_none_or(|w| w.contains(digest)))
+        .filter(|(digest, _)| wanted.is_none_or(|w| w.contains(digest)))
         .map(|(digest, why)| (*digest, why.clone()));
     let mut tasks = tokio::task::JoinSet::new();
     loop {
@@ -191,52 +266,69 @@ async fn check(
         };
         let (digest, why, hashed) =
             joined.map_err(|e| Error::Backend(format!("a check failed: {e}")))?;
-        let key = digest.key();
         checked += 1;
-        let hashed = match hashed {
-            Err(Error::Unreadable { reason, .. }) => {
-                problems.push(Problem {
-                    key,
-                    kind: Kind::Unreadable,
-                    expected: Some(digest.hex()),
-                    actual: None,
-                    detail: format!("{why} cannot be read: {reason}"),
-                });
-                continue;
-            }
-            other => other?,
-        };
-        match hashed {
-            None => problems.push(Problem {
-                key,
-                kind: Kind::Missing,
-                expected: Some(digest.hex()),
-                actual: None,
-                detail: format!("{why} is not in the store"),
-            }),
-            Some((len, actual)) => {
-                bytes += len;
-                if actual != digest {
-                    problems.push(Problem {
-                        key,
-                        kind: Kind::Modified,
-                        expected: Some(digest.hex()),
-                        actual: Some(actual.hex()),
-                        detail: format!("{why} no longer hashes to its name"),
-                    });
-                }
-            }
+        if let Some(len) = judge_hash(digest, &why, hashed, problems)? {
+            bytes += len;
         }
     }
+    Ok((checked, bytes))
+}
 
-    // Objects nothing names: only meaningful over the whole archive.
-    let mut pending = Vec::new();
-    let listed = match wanted {
-        None => Some(store.backend().list().await?),
-        Some(_) => None,
+/// Records what a re-hash found wrong with one object; returns its length if it was read.
+fn judge_hash(
+    digest: Digest,
+    why: &str,
+    hashed: Result<Option<(u64, Digest)>>,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<u64>> {
+    let key = digest.key();
+    let problem = |kind, actual: Option<String>, detail: String| Problem {
+        key: key.clone(),
+        kind,
+        expected: Some(digest.hex()),
+        actual,
+        detail,
     };
-    let writers = store.leases().await?;
-    if let Some(mut unnamed) = listed {
+    match hashed {
+        Err(Error::Unreadable { reason, .. }) => {
+            let detail = format!("{why} cannot be read: {reason}");
+            problems.push(problem(Kind::Unreadable, None, detail));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+        Ok(None) => {
+            let detail = format!("{why} is not in the store");
+            problems.push(problem(Kind::Missing, None, detail));
+            Ok(None)
+        }
+        Ok(Some((len, actual))) => {
+            if actual != digest {
+                let detail = format!("{why} no longer hashes to its name");
+                problems.push(problem(Kind::Modified, Some(actual.hex()), detail));
+            }
+            Ok(Some(len))
+        }
+    }
+}
+
+/// Sorts the listed objects nothing names into pending and stray.
+struct Unnamed<'a> {
+    /// The ledger as the check read it, newest first.
+    records: &'a [(Digest, Record)],
+    /// The leases, read after the listing.
+    writers: &'a [Lease],
+    mode: Mode<'a>,
+}
+
+impl Unnamed<'_> {
+    async fn sort(
+        &self,
+        store: &Store,
+        mut unnamed: Vec<String>,
+        expected: &mut Expected,
+        pending: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
+    ) -> Result<()> {
         // Listed first, leases read after, then the names again: a writer
         // takes its lease before its first object and gives it back only
         // after its last record. So an object listed here is either covered
@@ -244,37 +336,19 @@ async fn check(
         // there when the names are read again, even if that writer began or
         // ended while this check re-hashed (which takes minutes on a large
         // archive, when a sweep deleting such an object would lose it).
-        let named = |expected: &BTreeMap<Digest, String>, key: &str| {
+        let named = |expected: &Expected, key: &str| {
             Digest::from_key(key).is_some_and(|d| expected.contains_key(&d))
         };
-        unnamed.retain(|key| !named(&expected, key));
+        unnamed.retain(|key| !named(expected, key));
         if !unnamed.is_empty() {
-            let head = records.first().map(|(digest, _)| *digest);
+            let head = self.records.first().map(|(digest, _)| *digest);
             for (digest, record) in records_since(store, head.as_ref()).await? {
-                expect_record(&mut expected, &digest, &record);
+                expect_record(expected, &digest, &record);
             }
-            expect_cached(store, &mut expected).await?;
-            unnamed.retain(|key| !named(&expected, key));
+            expect_cached(store, expected).await?;
+            unnamed.retain(|key| !named(expected, key));
         }
-        // Written after the newest record we read (minus the skew): an ingest
-        // may be between storing them and its commit point.
-        let before =
-            |at: std::time::SystemTime| at.checked_sub(CLOCK_SKEW).unwrap_or(std::time::UNIX_EPOCH);
-        let since_record = writing.then(|| {
-            records
-                .first()
-                .and_then(|(_, record)| humantime::parse_rfc3339_weak(&record.at).ok())
-                .map_or(std::time::UNIX_EPOCH, before)
-        });
-        // Another station's ingest (or ours, seen by a plain `verify`) may be
-        // anywhere between its start and its commit point. A lease whose
-        // start cannot be read protects everything unnamed.
-        let since_lease = writers
-            .iter()
-            .filter(|lease| Some(lease.station.as_str()) != own)
-            .map(|lease| lease.started_at().map_or(std::time::UNIX_EPOCH, before))
-            .min();
-        let since = since_record.into_iter().chain(since_lease).min();
+        let since = self.pending_since();
         for key in unnamed {
             let recent = match since {
                 None => false,
@@ -296,17 +370,33 @@ async fn check(
                 });
             }
         }
+        Ok(())
     }
-    problems.sort_by(|a, b| a.key.cmp(&b.key).then(a.detail.cmp(&b.detail)));
-    pending.sort();
-    Ok(Report {
-        checked,
-        bytes,
-        seconds: started.elapsed().as_secs_f64(),
-        problems,
-        pending,
-        writers,
-    })
+
+    /// Since when an unnamed object may be a writer's that has not reached
+    /// its commit point yet; `None` when no writer can be.
+    fn pending_since(&self) -> Option<std::time::SystemTime> {
+        let before =
+            |at: std::time::SystemTime| at.checked_sub(CLOCK_SKEW).unwrap_or(std::time::UNIX_EPOCH);
+        // Written after the newest record we read (minus the skew): an ingest
+        // may be between storing them and its commit point.
+        let since_record = self.mode.writing.then(|| {
+            self.records
+                .first()
+                .and_then(|(_, record)| humantime::parse_rfc3339_weak(&record.at).ok())
+                .map_or(std::time::UNIX_EPOCH, before)
+        });
+        // Another station's ingest (or ours, seen by a plain `verify`) may be
+        // anywhere between its start and its commit point. A lease whose
+        // start cannot be read protects everything unnamed.
+        let since_lease = self
+            .writers
+            .iter()
+            .filter(|lease| Some(lease.station.as_str()) != self.mode.own)
+            .map(|lease| lease.started_at().map_or(std::time::UNIX_EPOCH, before))
+            .min();
+        since_record.into_iter().chain(since_lease).min()
+    }
 }
 
 /// Whether an unnamed object is a ledger record being appended: written, its
@@ -331,7 +421,7 @@ async fn appending(store: &Store, key: &str) -> bool {
 
 /// Expects a ledger record, every object it names, and its own first tries
 /// that lost a race for the head.
-fn expect_record(expected: &mut BTreeMap<Digest, String>, digest: &Digest, record: &Record) {
+fn expect_record(expected: &mut Expected, digest: &Digest, record: &Record) {
     expected.insert(*digest, format!("ledger record {}", record.seq));
     for object in record.event.objects() {
         expected
@@ -351,10 +441,7 @@ fn expect_record(expected: &mut BTreeMap<Digest, String>, digest: &Digest, recor
 /// Expects every cached page record and the page image and words it names,
 /// kept for reuse. Returns the page records that could not be read, whose
 /// objects are then not known.
-async fn expect_cached(
-    store: &Store,
-    expected: &mut BTreeMap<Digest, String>,
-) -> Result<Vec<Digest>> {
+async fn expect_cached(store: &Store, expected: &mut Expected) -> Result<Vec<Digest>> {
     let mut unreadable = Vec::new();
     for page_record in store.cache_records().await? {
         expected
@@ -406,16 +493,7 @@ pub async fn recover(store: &Store, own: Option<&str>) -> Result<Recovery> {
     if !problems.is_empty() {
         return Ok(recovery);
     }
-    let mut last: BTreeMap<String, Digest> = BTreeMap::new();
-    for (_, record) in records.iter().rev() {
-        if let Event::DossierStored {
-            dossier, manifest, ..
-        } = &record.event
-        {
-            last.insert(dossier.clone(), *manifest);
-        }
-    }
-    for (dossier, manifest) in last {
+    for (dossier, manifest) in last_manifests(&records) {
         if store.dossier_ref(&dossier).await? != Some(manifest)
             && store.get(&manifest).await.is_ok()
         {
@@ -437,7 +515,12 @@ pub async fn sweep(store: &Store, own: Option<&str>) -> Result<usize> {
     // Which objects are named needs the ledger, refs and page records only:
     // re-hashing every object would make recovery after a kill read the
     // whole archive first.
-    let report = check(store, &[], false, own, false).await?;
+    let mode = Mode {
+        writing: false,
+        own,
+        rehash: false,
+    };
+    let report = check(store, &[], mode).await?;
     if report.problems.iter().any(|p| p.kind != Kind::Unexpected) {
         return Ok(0);
     }
