@@ -15,7 +15,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::args::Cli;
 
-/// Exit codes (INTERFACE.md).
+/// Exit codes (docs/INTERFACE.md).
 pub mod exit {
     /// Everything went as asked.
     pub const OK: u8 = 0;

@@ -54,7 +54,7 @@ pub struct BatchError {
     pub reason: String,
 }
 
-/// Whether `id` is a valid dossier identifier (INTERFACE.md).
+/// Whether `id` is a valid dossier identifier (docs/INTERFACE.md).
 pub fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id

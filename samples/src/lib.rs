@@ -4,7 +4,7 @@
 //! The generator sets French and English civil-status and administrative
 //! documents in real fonts at scanner resolution, then skews, blurs and
 //! speckles them and writes PNG, JPEG and (multi-page) TIFF files laid out as
-//! a scanner batch (see INTERFACE.md). The truth (text and angle of every
+//! a scanner batch (see docs/INTERFACE.md). The truth (text and angle of every
 //! page) is written beside the batch, never inside it.
 //!
 //! This crate knows nothing of the pipeline: tests and benchmarks use it to

@@ -266,7 +266,7 @@ async fn put_files(
 }
 
 /// The PDF's document information, from `dossier.toml` and `batch.toml`
-/// (INTERFACE.md): the dossier as title, the candidate's `name` as subject,
+/// (docs/INTERFACE.md): the dossier as title, the candidate's `name` as subject,
 /// the `corps` as keywords, the batch's `operator` as author, and its
 /// `scanned_at` as the creation date (failing that, now).
 fn pdf_info(start: &Start) -> pdf::Info {
