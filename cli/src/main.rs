@@ -87,16 +87,14 @@ fn main() -> ExitCode {
 /// - `OMP_THREAD_LIMIT=1`: libtesseract's OpenMP threads fight with the OCR workers.
 /// - `MALLOC_ARENA_MAX=1`: one heap for all threads. glibc otherwise gives
 ///   threads their own arenas, and an arena other than the first grows in
-///   separate 64 MiB heaps: once the OCR workers' pages and Tesseract's copies
-///   outgrew one, a second appeared at some random point of a long batch and
-///   peak memory jumped by 50 MB (sampled maps of a 500-page run). With one
-///   heap it grew 13 MB after page 20 and then held; the lock the threads now
-///   share did not show on `benches/compare.sh` (315 pages/min, 312 before).
+///   separate 64 MiB heaps: a second one opening at some random point of a
+///   long batch made peak memory jump by 50 MB.
 /// - `MALLOC_MMAP_THRESHOLD_` (32 MiB, glibc's maximum) and `MALLOC_TRIM_THRESHOLD_`
 ///   (256 MiB): every page passes through several 9 MB buffers, which glibc
-///   otherwise maps from the kernel and hands back again and again. Kept in the
-///   heap they are reused: on the 40-page benchmark, page faults 168k to 85k and
-///   system time 1.2 to 0.9 s, with peak memory no higher.
+///   otherwise maps from the kernel and hands back again and again; kept in
+///   the heap they are reused (half the page faults).
+///
+/// The measurements behind each are in `benches/results/2026-12-07-notes.md`.
 fn reexec_with_runtime_settings() {
     const SETTINGS: [(&str, &str); 4] = [
         ("OMP_THREAD_LIMIT", "1"),
