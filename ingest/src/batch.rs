@@ -55,14 +55,7 @@ pub struct BatchError {
 }
 
 /// Whether `id` is a valid dossier identifier (docs/INTERFACE.md).
-pub fn valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && id != "."
-        && id != ".."
-}
+pub use store::manifest::valid_dossier_id as valid_id;
 
 fn reject(batch: &str, rel: &str, error: impl Into<String>) -> Rejection {
     Rejection {

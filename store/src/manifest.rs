@@ -9,6 +9,18 @@ use crate::Digest;
 /// Current manifest format. Readers accept every version up to this one.
 pub const VERSION: u32 = 1;
 
+/// Whether `id` is a valid dossier identifier (docs/INTERFACE.md): letters,
+/// digits, `-`, `_` and `.`, at most 64 characters, and not `.` or `..`.
+/// Batches are held to it, and the viewer never asks the store for anything else.
+pub fn valid_dossier_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && id != "."
+        && id != ".."
+}
+
 /// A stored object, as manifests name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectRef {
