@@ -176,6 +176,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Your role does not allow this.",
     ),
     ("error", "Erreur", "Error"),
+    (
+        "error-text",
+        "La demande n'a pas abouti. Donnez cette référence à l'administrateur :",
+        "The request failed. Give this reference to the administrator:",
+    ),
     ("signed-in-as", "Connecté :", "Signed in:"),
     ("kind-application-letter", "Demande", "Application letter"),
     (
@@ -285,7 +290,16 @@ mod tests {
 
     #[test]
     fn every_label_used_exists_in_both_languages() {
-        let source = include_str!("pages.rs");
+        let source = [
+            include_str!("pages/mod.rs"),
+            include_str!("pages/signin.rs"),
+            include_str!("pages/search.rs"),
+            include_str!("pages/dossier.rs"),
+            include_str!("pages/viewer.rs"),
+            include_str!("pages/audit.rs"),
+            include_str!("pages/accounts.rs"),
+        ]
+        .concat();
         let mut used = Vec::new();
         for part in source.split("t(lang, \"").skip(1) {
             used.push(part.split('"').next().unwrap());

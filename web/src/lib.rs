@@ -29,7 +29,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 
 pub use access::{AccessLog, Entry};
 pub use i18n::Lang;
@@ -82,37 +81,58 @@ impl App {
 
     /// Records an access; a log that cannot be written stops the request
     /// rather than let an access go unrecorded.
-    fn log(&self, viewer: &Viewer, action: &str, target: &str) -> Result<(), Response> {
-        self.access
+    async fn log(
+        self: &Arc<Self>,
+        viewer: &Viewer,
+        action: &str,
+        target: &str,
+    ) -> Result<(), pages::Failure> {
+        let recorded = self
             .record(&viewer.user, action, target, &viewer.address)
-            .map_err(|e| {
-                tracing::error!("access log: {e:#}");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the access log cannot be written",
-                )
-                    .into_response()
-            })
+            .await;
+        recorded.map_err(|e| {
+            tracing::error!("access log: {e:#}");
+            let refused = (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the access log cannot be written",
+            );
+            viewer.answer(refused.into_response())
+        })
+    }
+
+    /// Appends to the access log off the async workers: each entry is synced
+    /// to disk under the log's lock.
+    async fn record(
+        self: &Arc<Self>,
+        user: &str,
+        action: &str,
+        target: &str,
+        address: &str,
+    ) -> Result<()> {
+        let entry = [user, action, target, address].map(str::to_owned);
+        let [user, action, target, address] = entry;
+        self.blocking(move |app| app.access.record(&user, &action, &target, &address))
+            .await
+    }
+
+    /// Runs work that blocks (tantivy, files read or synced under a lock) on
+    /// the blocking pool, never on the async workers that serve requests. A
+    /// panic there is raised again here, for the panic layer to answer.
+    async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&App) -> T + Send + 'static,
+    ) -> T {
+        let app = self.clone();
+        match tokio::task::spawn_blocking(move || work(&app)).await {
+            Ok(value) => value,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 }
 
 /// The routes, for `serve` and for tests that call the app without a socket.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/", get(pages::search))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/lang", get(pages::switch_lang))
-        .route("/static/style.css", get(pages::style))
-        .route("/dossiers/{id}", get(pages::dossier))
-        .route("/dossiers/{id}/pages/{n}", get(pages::page))
-        .route("/dossiers/{id}/pages/{n}/image", get(pages::page_image))
-        .route("/dossiers/{id}/files/{what}", get(pages::download))
-        .route("/dossiers/{id}/sources/{n}", get(pages::source))
-        .route("/dossiers/{id}/verify", post(pages::verify))
-        .route("/audit/access", get(pages::access_log))
-        .route("/admin/users", get(pages::users))
-        .fallback(pages::not_found)
+    pages::routes()
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn_with_state(app.clone(), headers))
         .with_state(app)
@@ -150,12 +170,24 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown");
+    internal_error(format_args!("a handler panicked: {reason}"))
+}
+
+/// A short random reference for an error, given to the person who met it
+/// and written in the log beside the error itself.
+fn reference() -> String {
     let mut id = [0u8; 8];
-    let id = match getrandom::fill(&mut id) {
+    match getrandom::fill(&mut id) {
         Ok(()) => hex::encode(id),
         Err(_) => "unknown".to_owned(),
-    };
-    tracing::error!(request_id = %id, "a handler panicked: {reason}");
+    }
+}
+
+/// A 500 answer for a request with no page to show it in (no session yet, or
+/// a panic): the error is logged under a reference, and only the reference is sent.
+fn internal_error(error: impl std::fmt::Display) -> Response {
+    let id = reference();
+    tracing::error!(request_id = %id, "{error:#}");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         format!(
@@ -206,12 +238,12 @@ pub struct Viewer {
 
 impl Viewer {
     /// `Ok` if the viewer's role is at least `role`; a logged refusal otherwise.
-    fn require(&self, app: &App, role: Role, what: &str) -> Result<(), Response> {
+    async fn require(&self, app: &Arc<App>, role: Role, what: &str) -> Result<(), pages::Failure> {
         if self.role >= role {
             return Ok(());
         }
-        app.log(self, "denied", what)?;
-        Err(pages::forbidden(self))
+        app.log(self, "denied", what).await?;
+        Err(self.forbidden())
     }
 }
 
@@ -237,6 +269,16 @@ fn address(parts: &Parts) -> String {
         .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())
 }
 
+/// Whether the session's account is still enabled, with the same role and at
+/// the same epoch. `users.json` is read on every request, off the async
+/// workers, so that `dossier user` in another process takes effect at once.
+async fn still_valid(app: &Arc<App>, session: &session::Session) -> bool {
+    let name = session.user.clone();
+    let user = app.blocking(move |app| app.users.get(&name)).await;
+    matches!(user, Ok(Some(user))
+        if !user.disabled && user.role == session.role && user.epoch == session.epoch)
+}
+
 impl FromRequestParts<Arc<App>> for Viewer {
     type Rejection = Response;
 
@@ -247,10 +289,10 @@ impl FromRequestParts<Arc<App>> for Viewer {
         // An account disabled, given a new password or role, or signed out
         // everywhere (by `dossier user`, in another process) loses its
         // sessions at its next request.
-        let session = session.filter(|s| {
-            matches!(app.users.get(&s.user), Ok(Some(user))
-                if !user.disabled && user.role == s.role && user.epoch == s.epoch)
-        });
+        let session = match session {
+            Some(session) if still_valid(app, &session).await => Some(session),
+            _ => None,
+        };
         match session {
             Some(session) => Ok(Viewer {
                 user: session.user,
@@ -273,6 +315,7 @@ impl FromRequestParts<Arc<App>> for Viewer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 

@@ -1,0 +1,243 @@
+//! Signing in and out, and the language switch: the only pages reached
+//! without a session.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::html;
+use serde::Deserialize;
+
+use super::{CsrfForm, Reply, check_csrf, encode, layout, local_path, page_response};
+use crate::i18n::{Lang, t};
+use crate::session::{self, LANG_COOKIE, LOGIN_COOKIE};
+use crate::{App, Viewer, lang_of};
+
+pub(super) fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/lang", get(switch_lang))
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+async fn login_form(
+    State(app): State<Arc<App>>,
+    parts: axum::http::request::Parts,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let lang = lang_of(&parts);
+    let existing = crate::cookies(&parts)
+        .and_then(|c| session::cookie(c, LOGIN_COOKIE))
+        .filter(|v| v.len() == 64)
+        .map(str::to_owned);
+    let token = existing.unwrap_or_else(session::random_token);
+    let next = query.next.unwrap_or_else(|| "/".into());
+    login_page(&app, lang, &token, local_path(&next), None, StatusCode::OK)
+}
+
+fn login_page(
+    app: &App,
+    lang: Lang,
+    token: &str,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let here = format!("/login?next={}", encode(next));
+    let markup = layout(
+        lang,
+        None,
+        t(lang, "sign-in"),
+        &here,
+        html! {
+            section.signin {
+                h1 { (t(lang, "sign-in")) }
+                p.muted { (t(lang, "sign-in-intro")) }
+                @if let Some(error) = error {
+                    p.error role="alert" { (error) }
+                }
+                form method="post" action="/login" {
+                    input type="hidden" name="csrf" value=(token);
+                    input type="hidden" name="next" value=(next);
+                    label for="user" { (t(lang, "user")) }
+                    input #user type="text" name="user" autocomplete="username" required autofocus;
+                    label for="password" { (t(lang, "password")) }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    button.primary type="submit" { (t(lang, "sign-in-button")) }
+                }
+            }
+        },
+    );
+    let mut response = page_response(status, markup);
+    if let Ok(value) = app
+        .cookies
+        .set(LOGIN_COOKIE, token, std::time::Duration::from_secs(3600))
+        .parse()
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    user: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    parts: axum::http::request::Parts,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(&parts);
+    let address = crate::address(&parts);
+    let cookie_token = crate::cookies(&parts)
+        .and_then(|c| session::cookie(c, LOGIN_COOKIE))
+        .map(str::to_owned);
+    let next = local_path(form.next.as_deref().unwrap_or("/")).to_owned();
+    // Double submit: the form's token must be the one in the cookie we set.
+    // No cookie at all is almost always a browser that would not send a
+    // `Secure` cookie over plain HTTP: say so, or the archivist is only sent
+    // back to the form with no word why.
+    let refused = match cookie_token.as_deref() {
+        None if app.cookies.secure => Some("cookie-not-returned"),
+        Some(c) if session::same(c, &form.csrf) => None,
+        _ => Some("expired-form"),
+    };
+    if let Some(reason) = refused {
+        if reason == "cookie-not-returned" {
+            tracing::warn!(
+                "a sign-in from {address} came back without its cookie: \
+                 is the viewer reached over plain HTTP?"
+            );
+        }
+        let token = session::random_token();
+        return login_page(
+            &app,
+            lang,
+            &token,
+            &next,
+            Some(t(lang, reason)),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    // The account's epoch is part of the pair: an administrator's `user
+    // logout` lifts a delay. Unknown names count under epoch 0.
+    let epoch = app
+        .users
+        .get(&form.user)
+        .ok()
+        .flatten()
+        .map_or(0, |u| u.epoch);
+    let attempt = match app.throttle.attempt(&form.user, epoch, &address) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let _ = app
+                .record(&form.user, "sign-in-refused", "too many attempts", &address)
+                .await;
+            let mut page = login_page(
+                &app,
+                lang,
+                &form.csrf,
+                &next,
+                Some(t(lang, "too-many")),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
+                page.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return page;
+        }
+    };
+    let users = app.users.clone();
+    let (name, password) = (form.user.clone(), form.password);
+    // argon2 is meant to be slow: keep it off the async workers.
+    let user = tokio::task::spawn_blocking(move || users.authenticate(&name, &password)).await;
+    match user {
+        Ok(Ok(Some(user))) => {
+            attempt.succeeded();
+            let token = app.sessions.start(&user.name, user.role, user.epoch);
+            let _ = app.record(&user.name, "sign-in", "", &address).await;
+            let mut response = Redirect::to(&next).into_response();
+            let headers = response.headers_mut();
+            if let Ok(value) = app.cookies.session(&token).parse() {
+                headers.append(header::SET_COOKIE, value);
+            }
+            if let Ok(value) = app.cookies.clear(LOGIN_COOKIE).parse() {
+                headers.append(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Ok(Ok(None)) => {
+            drop(attempt);
+            app.metrics
+                .sign_in_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _ = app.record(&form.user, "sign-in-failed", "", &address).await;
+            login_page(
+                &app,
+                lang,
+                &form.csrf,
+                &next,
+                Some(t(lang, "bad-login")),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Ok(Err(e)) => crate::internal_error(format_args!("{e:#}")),
+        Err(e) => crate::internal_error(e),
+    }
+}
+
+async fn logout(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    viewer: Viewer,
+    Form(form): Form<CsrfForm>,
+) -> Reply {
+    check_csrf(&viewer, &form.csrf)?;
+    if let Some(token) = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| session::cookie(c, session::COOKIE))
+    {
+        app.sessions.end(token);
+    }
+    app.log(&viewer, "sign-out", "").await?;
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(value) = app.cookies.clear(session::COOKIE).parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    to: String,
+    back: Option<String>,
+}
+
+async fn switch_lang(State(app): State<Arc<App>>, Query(query): Query<LangQuery>) -> Response {
+    let lang = Lang::parse(&query.to).unwrap_or(Lang::Fr);
+    let back = local_path(query.back.as_deref().unwrap_or("/")).to_owned();
+    let mut response = Redirect::to(&back).into_response();
+    let cookie = app.cookies.set(
+        LANG_COOKIE,
+        lang.code(),
+        std::time::Duration::from_secs(365 * 86_400),
+    );
+    if let Ok(value) = cookie.parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
