@@ -1,12 +1,14 @@
 //! Recognising the kind of document and the language of a page from its text.
 
-/// Kinds of document found in integration dossiers, as indexed (`kind:` in queries).
+/// Kinds of document found in integration dossiers, as indexed (`kind:` in
+/// queries), in the order a dossier usually holds them (the viewer's filters
+/// list them so). The one list: the viewer and the CLI take it from here.
 pub const KINDS: &[&str] = &[
+    "application-letter",
     "birth-certificate",
     "diploma",
     "medical-certificate",
     "criminal-record",
-    "application-letter",
     "decree",
     "id-card",
     "other",
@@ -51,21 +53,21 @@ const MARKERS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Lower case without accents, for matching markers, stopwords and fuzzy words.
-pub(crate) fn fold(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            '’' => '\'',
-            c => c,
-        })
-        .collect()
+/// Lower case without accents, for matching markers, stopwords and fuzzy
+/// words: the same folding the index's analyzers apply to every word
+/// (tantivy's `LowerCaser` and `AsciiFoldingFilter`), over the whole text.
+pub fn fold(text: &str) -> String {
+    use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut stream = analyzer.token_stream(text);
+    let mut folded = String::with_capacity(text.len());
+    while stream.advance() {
+        folded.push_str(&stream.token().text);
+    }
+    folded
 }
 
 /// The kind of document a page belongs to.
@@ -125,6 +127,16 @@ mod tests {
         let letter = "NGONO Marie\nObjet : demande d'intégration\nMonsieur le Ministre,\n\n\n\n\n\nje joins mon acte de naissance";
         assert_eq!(kind(letter), "application-letter");
         assert_eq!(kind("liste des pièces"), "other");
+    }
+
+    #[test]
+    fn folding_is_the_index_s_own_over_the_whole_text() {
+        assert_eq!(
+            fold("ŒUVRE d’ÉTAT\nﬁn de l’acte « N° 12 »"),
+            "oeuvre d'etat\nfin de l'acte \" n° 12 \""
+        );
+        assert_eq!(fold(""), "");
+        assert_eq!(kind("CERTIFICAT MÉDICAL"), "medical-certificate");
     }
 
     #[test]

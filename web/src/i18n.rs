@@ -268,16 +268,7 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
 }
 
 /// The kinds of document the index knows, for filters.
-pub const KINDS: &[&str] = &[
-    "application-letter",
-    "birth-certificate",
-    "diploma",
-    "medical-certificate",
-    "criminal-record",
-    "decree",
-    "id-card",
-    "other",
-];
+pub use index::classify::KINDS;
 
 /// A kind of document's name, or the kind itself if it has none.
 pub fn kind(lang: Lang, kind: &str) -> String {
