@@ -212,7 +212,7 @@ fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
                 "{}  page {}  {}  (score {:.2})",
                 hit.dossier, hit.page, hit.kind, hit.score
             );
-            println!("    {}", output::snippet(&hit.snippet));
+            println!("    {}", output::snippet(&hit.excerpt));
         }
     }
     if results.total > 0 {

@@ -10,23 +10,22 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A snippet for a terminal: `<b>` becomes bold (or `*…*` when not a terminal),
-/// HTML entities are decoded, lines are joined.
-pub fn snippet(html: &str) -> String {
+/// A snippet for a terminal: the matches bold (or `*…*` when not a
+/// terminal), lines joined.
+pub fn snippet(excerpt: &index::Snippet) -> String {
     let (on, off) = if std::io::stdout().is_terminal() {
         ("\x1b[1m", "\x1b[0m")
     } else {
         ("*", "*")
     };
-    let text = html
-        .replace("<b>", on)
-        .replace("</b>", off)
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&");
+    let mut text = String::with_capacity(excerpt.text.len() + 8);
+    for (part, matched) in excerpt.parts() {
+        if matched {
+            text.push_str(&format!("{on}{part}{off}"));
+        } else {
+            text.push_str(part);
+        }
+    }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

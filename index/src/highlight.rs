@@ -126,13 +126,67 @@ impl Highlighter {
     }
 
     /// A fragment of at most `max_chars` characters around the densest run of
-    /// matches, HTML-escaped, with each match in `<b>…</b>`; `None` when
-    /// nothing in `text` matches.
-    pub fn snippet(&self, text: &str, max_chars: usize) -> Option<String> {
+    /// matches, with the matches' ranges in it; `None` when nothing in
+    /// `text` matches.
+    pub fn snippet(&self, text: &str, max_chars: usize) -> Option<Snippet> {
         let spans = self.spans(text);
         let window = best_window(text, &spans, max_chars)?;
-        Some(marked_html(text, window, &spans, "b"))
+        let highlighted = spans
+            .iter()
+            .filter(|s| s.start >= window.start && s.end <= window.end)
+            .map(|s| s.start - window.start..s.end - window.start)
+            .collect();
+        Some(Snippet {
+            text: text[window].to_owned(),
+            highlighted,
+        })
     }
+}
+
+/// A fragment of a page's text and the parts of it a query matched, as
+/// tantivy's `Snippet` gives them: for the viewer to mark and the CLI to
+/// print bold, with nothing to parse back out of HTML.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Snippet {
+    /// The fragment, as plain text.
+    pub text: String,
+    /// Byte ranges of `text` (UTF-8) that matched, in order, never overlapping.
+    pub highlighted: Vec<Range<usize>>,
+}
+
+impl Snippet {
+    /// The fragment cut at the edges of its matches: each part, and whether it matched.
+    pub fn parts(&self) -> Vec<(&str, bool)> {
+        cut(&self.text, &self.highlighted)
+    }
+
+    /// The fragment HTML-escaped, with each match in `<b>…</b>`.
+    pub fn to_html(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + 16);
+        for (part, matched) in self.parts() {
+            if matched {
+                out.push_str(&format!("<b>{}</b>", escape(part)));
+            } else {
+                out.push_str(&escape(part));
+            }
+        }
+        out
+    }
+}
+
+/// `text` cut at the edges of `spans` (byte ranges on `char` boundaries, in
+/// order, not overlapping): each non-empty part, and whether it is a span.
+pub fn cut<'a>(text: &'a str, spans: &[Range<usize>]) -> Vec<(&'a str, bool)> {
+    let mut parts = Vec::with_capacity(spans.len() * 2 + 1);
+    let mut at = 0;
+    for span in spans {
+        parts.push((&text[at..span.start], false));
+        parts.push((&text[span.clone()], true));
+        at = span.end;
+    }
+    parts.push((&text[at..], false));
+    parts.retain(|(part, _)| !part.is_empty());
+    parts
 }
 
 /// The byte range of the window of at most `max_chars` characters holding the
@@ -157,31 +211,17 @@ fn best_window(text: &str, spans: &[Range<usize>], max_chars: usize) -> Option<R
     Some(byte_at(begin)..limit)
 }
 
-/// `text[window]`, HTML-escaped, with the spans inside the window wrapped in
-/// `<tag>…</tag>`.
-pub fn marked_html(text: &str, window: Range<usize>, spans: &[Range<usize>], tag: &str) -> String {
-    let mut out = String::with_capacity(window.len() + 16);
-    let mut at = window.start;
-    for span in spans {
-        if span.start < window.start || span.end > window.end {
-            continue;
-        }
-        out.push_str(&escape(&text[at..span.start]));
-        out.push_str(&format!("<{tag}>{}</{tag}>", escape(&text[span.clone()])));
-        at = span.end;
-    }
-    out.push_str(&escape(&text[at..window.end]));
-    out
-}
-
-/// The first `max_chars` characters of `text`, escaped: a snippet for a page
-/// that matched on something other than its words (its kind, its date).
-pub fn opening(text: &str, max_chars: usize) -> String {
+/// The first `max_chars` characters of `text`: a snippet for a page that
+/// matched on something other than its words (its kind, its date).
+pub fn opening(text: &str, max_chars: usize) -> Snippet {
     let end = text
         .char_indices()
         .nth(max_chars)
         .map_or(text.len(), |(i, _)| i);
-    escape(&text[..end])
+    Snippet {
+        text: text[..end].to_owned(),
+        highlighted: Vec::new(),
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -257,8 +297,37 @@ mod tests {
         };
         let spans = vec![amina];
         let window = best_window(text, &spans, 12).unwrap();
-        let html = marked_html(text, window, &spans, "b");
+        let from = start - window.start;
+        let snippet = Snippet {
+            text: text[window.clone()].to_owned(),
+            highlighted: std::iter::once(from..from + "Amina".len()).collect(),
+        };
+        assert_eq!(&snippet.text[snippet.highlighted[0].clone()], "Amina");
+        assert_eq!(snippet.parts()[1], ("Amina", true));
+        let html = snippet.to_html();
         assert!(html.contains("<b>Amina</b>"), "{html}");
-        assert_eq!(opening("née à", 2), "né");
+        assert_eq!(opening("née à", 2).text, "né");
+    }
+
+    #[test]
+    fn a_snippet_is_text_with_ranges_and_its_html_is_escaped() {
+        let snippet = Snippet {
+            text: "<i>Ngono</i> & Amina".into(),
+            highlighted: vec![3..8, 15..20],
+        };
+        let parts = snippet.parts();
+        assert_eq!(
+            parts,
+            [
+                ("<i>", false),
+                ("Ngono", true),
+                ("</i> & ", false),
+                ("Amina", true)
+            ]
+        );
+        assert_eq!(
+            snippet.to_html(),
+            "&lt;i&gt;<b>Ngono</b>&lt;/i&gt; &amp; <b>Amina</b>"
+        );
     }
 }

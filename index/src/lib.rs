@@ -13,7 +13,7 @@ pub mod classify;
 pub mod highlight;
 mod query;
 
-pub use highlight::Highlighter;
+pub use highlight::{Highlighter, Snippet};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -146,6 +146,8 @@ pub struct Hit {
     pub lang: String,
     /// The best fragment, HTML-escaped, with matches in `<b>…</b>`.
     pub snippet: String,
+    /// The same fragment as plain text with the matched ranges.
+    pub excerpt: Snippet,
 }
 
 /// Hits of one dossier, for results grouped by dossier.
@@ -295,7 +297,7 @@ impl Index {
                     .unwrap_or_default()
                     .to_owned()
             };
-            let snippet = self.snippet(&doc, &parsed.highlighter);
+            let excerpt = self.snippet(&doc, &parsed.highlighter);
             hits.push(Hit {
                 dossier: text_of(self.fields.dossier),
                 page: doc
@@ -305,7 +307,8 @@ impl Index {
                 score,
                 kind: text_of(self.fields.kind),
                 lang: text_of(self.fields.lang),
-                snippet,
+                snippet: excerpt.to_html(),
+                excerpt,
             });
         }
         let groups = options.group.then(|| {
@@ -345,7 +348,7 @@ impl Index {
 
     /// The best fragment of a hit's text or name with its matches marked, or
     /// the opening of its text when it matched on something else.
-    fn snippet(&self, doc: &TantivyDocument, highlighter: &Highlighter) -> String {
+    fn snippet(&self, doc: &TantivyDocument, highlighter: &Highlighter) -> Snippet {
         let texts: Vec<&str> = [self.fields.text, self.fields.text_en, self.fields.name]
             .iter()
             .filter_map(|&f| doc.get_first(f).and_then(|v| v.as_str()))

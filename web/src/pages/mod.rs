@@ -3,9 +3,8 @@
 //! audit (verification, the access log) and accounts. This module holds what
 //! they share: the layout, the error pages and [`Failure`], and small helpers.
 //!
-//! HTML is built with maud, which escapes every value it is given; the only
-//! pre-escaped strings are the index's snippets (escaped by tantivy, with
-//! `<b>` around hits) and markup built here from escaped parts.
+//! HTML is built with maud, which escapes every value it is given; nothing
+//! is pre-escaped (the index's snippets come as text and matched ranges).
 
 mod accounts;
 mod audit;

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use maud::{PreEscaped, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::{Reply, encode, layout, page_response};
@@ -195,8 +195,11 @@ async fn search(
                                         span.tag { (kind_label(lang, &hit.kind)) }
                                         span.tag.soft { (t(lang, if hit.lang == "eng" { "lang-eng" } else { "lang-fra" })) }
                                     }
-                                    // The index escapes the text and marks hits with <b>.
-                                    p.snippet { (PreEscaped(&hit.snippet)) }
+                                    p.snippet {
+                                        @for (part, matched) in hit.excerpt.parts() {
+                                            @if matched { b { (part) } } @else { (part) }
+                                        }
+                                    }
                                     a.small href=(format!("/dossiers/{}", encode(&hit.dossier))) { (t(lang, "dossier")) " " (hit.dossier) }
                                 }
                             }

@@ -153,16 +153,7 @@ fn marked_text(text: &str, highlighter: Option<&index::Highlighter>) -> Markup {
 /// `line` cut at the edges of its matches: each part, and whether it matched.
 fn segments<'a>(line: &'a str, highlighter: Option<&index::Highlighter>) -> Vec<(&'a str, bool)> {
     let spans = highlighter.map(|h| h.spans(line)).unwrap_or_default();
-    let mut parts = Vec::with_capacity(spans.len() * 2 + 1);
-    let mut at = 0;
-    for span in spans {
-        parts.push((&line[at..span.start], false));
-        parts.push((&line[span.clone()], true));
-        at = span.end;
-    }
-    parts.push((&line[at..], false));
-    parts.retain(|(part, _)| !part.is_empty());
-    parts
+    index::highlight::cut(line, &spans)
 }
 
 #[derive(Deserialize)]
