@@ -15,6 +15,7 @@ pub mod manifest;
 mod objects;
 pub mod seal;
 pub mod verify;
+pub mod words;
 pub mod writers;
 
 pub use backend::{

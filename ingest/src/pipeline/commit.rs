@@ -8,6 +8,7 @@ use std::time::Instant;
 use ocr::Recognition;
 use serde_json::Value;
 use store::manifest::{self, Manifest, ObjectRef, Rejection};
+use store::words::PageWords;
 use store::{Bytes, Event};
 use tracing::{info, info_span};
 
@@ -125,11 +126,12 @@ async fn store_fresh_page(
     let image_ref = shared
         .put_hashed(Bytes::copy_from_slice(&image.bytes), image_digest)
         .await?;
-    let words_ref = match &recognition {
-        Some(r) => Some(shared.put(to_json(r)).await?),
+    let stored = recognition.as_ref().map(stored_words);
+    let words_ref = match &stored {
+        Some(words) => Some(shared.put(to_json(words)).await?),
         None => None,
     };
-    let recognition = recognition.unwrap_or_default();
+    let recognition = stored.unwrap_or_default();
     let page = manifest::Page {
         number,
         source,
@@ -187,7 +189,7 @@ async fn load_pdf_page(shared: &Shared, page: &manifest::Page) -> Result<PdfPage
         dpi: page.dpi,
     };
     let words = match &page.words {
-        Some(object) => pdf_words(&shared.store.get_json::<Recognition>(&object.sha256).await?),
+        Some(object) => pdf_words(&shared.store.get_json::<PageWords>(&object.sha256).await?),
         None => Vec::new(),
     };
     Ok((image, words))
@@ -329,8 +331,8 @@ fn jpeg_is_grey(bytes: &[u8]) -> bool {
         .is_some_and(|&n| n == 1)
 }
 
-fn pdf_words(recognition: &Recognition) -> Vec<pdf::Word> {
-    recognition
+fn pdf_words(stored: &PageWords) -> Vec<pdf::Word> {
+    stored
         .words
         .iter()
         .map(|w| pdf::Word {
@@ -340,4 +342,20 @@ fn pdf_words(recognition: &Recognition) -> Vec<pdf::Word> {
             confidence: w.confidence,
         })
         .collect()
+}
+
+/// A page's reading in the stored words format.
+fn stored_words(recognition: &Recognition) -> PageWords {
+    let words = recognition.words.iter().map(|w| store::words::Word {
+        text: w.text.clone(),
+        bbox: w.bbox,
+        confidence: w.confidence,
+        line: w.line,
+    });
+    PageWords {
+        version: store::words::VERSION,
+        words: words.collect(),
+        text: recognition.text.clone(),
+        confidence: recognition.confidence,
+    }
 }

@@ -27,17 +27,6 @@ struct PageQuery {
     q: String,
 }
 
-#[derive(Deserialize)]
-struct Words {
-    words: Vec<Word>,
-}
-
-#[derive(Deserialize)]
-struct Word {
-    text: String,
-    bbox: [u32; 4],
-}
-
 /// What marks the query's matches on a page: the index's own analysis, so a
 /// word is marked on the scan and in the text exactly when it made the page match.
 fn highlighter(app: &App, query: &str) -> Option<index::Highlighter> {
@@ -60,17 +49,17 @@ async fn page(
     };
     app.log(&viewer, "view-page", &format!("{id} page {n}"))
         .await?;
-    let words: Vec<Word> = match &page.words {
+    let words: Vec<store::words::Word> = match &page.words {
         Some(object) => app
             .store
-            .get_json::<Words>(&object.sha256)
+            .get_json::<store::words::PageWords>(&object.sha256)
             .await
             .map(|w| w.words)
             .map_err(|e| viewer.internal(e))?,
         None => Vec::new(),
     };
     let highlighter = highlighter(&app, &query.q);
-    let hits: Vec<&Word> = match &highlighter {
+    let hits: Vec<&store::words::Word> = match &highlighter {
         Some(h) => words.iter().filter(|w| h.matches_word(&w.text)).collect(),
         None => Vec::new(),
     };
