@@ -29,12 +29,7 @@ pub fn snippet(excerpt: &index::Snippet) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Bytes for people.
+/// Bytes for people, in binary units ("1.2 MiB"), as the viewer shows them.
 pub fn bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
+    bytesize::ByteSize::b(n).display().iec().to_string()
 }

@@ -301,12 +301,9 @@ fn short(hex: &str) -> &str {
     &hex[..hex.len().min(12)]
 }
 
+/// Bytes for people, in binary units ("1.2 MiB"), as the CLI prints them.
 fn bytes(n: u64) -> String {
-    if n >= 1 << 20 {
-        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
-    } else {
-        format!("{} KiB", n.div_ceil(1024))
-    }
+    bytesize::ByteSize::b(n).display().iec().to_string()
 }
 
 /// The last component of a batch path, for download names.
