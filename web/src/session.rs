@@ -93,12 +93,13 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
-/// A cookie's value from a `Cookie` header.
+/// A cookie's value from a `Cookie` header (parsed by the `cookie` crate;
+/// pairs it cannot parse are skipped).
 pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header.split(';').find_map(|pair| {
-        let (key, value) = pair.trim().split_once('=')?;
-        (key == name).then_some(value)
-    })
+    cookie::Cookie::split_parse(header)
+        .filter_map(Result::ok)
+        .find(|c| c.name_raw() == Some(name))
+        .and_then(|c| c.value_raw())
 }
 
 /// How the viewer's cookies are written.
@@ -121,11 +122,15 @@ impl CookiePolicy {
     /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, for the whole site,
     /// and Secure unless the policy says otherwise.
     pub fn set(&self, name: &str, value: &str, max_age: Duration) -> String {
-        let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{name}={value}; Path=/; Max-Age={}{secure}; HttpOnly; SameSite=Strict",
-            max_age.as_secs()
-        )
+        let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+        cookie::Cookie::build((name, value))
+            .path("/")
+            .max_age(cookie::time::Duration::seconds(seconds))
+            .secure(self.secure)
+            .http_only(true)
+            .same_site(cookie::SameSite::Strict)
+            .build()
+            .to_string()
     }
 
     pub fn session(&self, token: &str) -> String {
@@ -167,6 +172,19 @@ mod tests {
         assert_eq!(cookie(header, COOKIE), Some("abc"));
         assert_eq!(cookie(header, LANG_COOKIE), Some("en"));
         assert_eq!(cookie(header, "x"), None);
+        assert_eq!(cookie("broken; dossier_lang=fr", LANG_COOKIE), Some("fr"));
+        let set = CookiePolicy::default().session("abc");
+        for part in [
+            "dossier_session=abc",
+            "Path=/",
+            "Secure",
+            "HttpOnly",
+            "SameSite=Strict",
+        ] {
+            assert!(set.contains(part), "{set}");
+        }
+        let open = CookiePolicy { secure: false }.clear(LANG_COOKIE);
+        assert!(open.contains("Max-Age=0") && !open.contains("Secure"), "{open}");
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
     }
 }
