@@ -2,138 +2,151 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
 use crate::App;
 
-#[derive(Debug, Default)]
+/// Label sets, as `[(name, value)]`.
+type Labels = Vec<(String, String)>;
+
+/// The viewer's counters and gauges, in a `prometheus-client` registry.
+#[derive(Debug)]
 pub struct Metrics {
+    registry: Registry,
     /// Answers by status class: 2xx, 3xx, 4xx, 5xx.
-    by_class: [AtomicU64; 4],
-    micros: AtomicU64,
-    pub searches: AtomicU64,
-    pub search_micros: AtomicU64,
-    pub sign_in_failures: AtomicU64,
-    pub derivatives_rendered: AtomicU64,
-    pub derivatives_cached: AtomicU64,
+    requests: Family<Labels, Counter>,
+    request_seconds: Counter<f64, AtomicU64>,
+    searches: Counter,
+    search_seconds: Counter<f64, AtomicU64>,
+    sign_in_failures: Counter,
+    /// Screen-size page images, by `cache`: `hit` or `miss`.
+    page_images: Family<Labels, Counter>,
+    sessions: Gauge,
+    index_pages: Gauge,
+}
+
+/// One label.
+fn label(name: &str, value: &str) -> Labels {
+    vec![(name.to_owned(), value.to_owned())]
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut metrics = Metrics {
+            registry: Registry::default(),
+            requests: Family::default(),
+            request_seconds: Counter::default(),
+            searches: Counter::default(),
+            search_seconds: Counter::default(),
+            sign_in_failures: Counter::default(),
+            page_images: Family::default(),
+            sessions: Gauge::default(),
+            index_pages: Gauge::default(),
+        };
+        // Every series is there from the start, at 0, so that rates work.
+        for class in ["2xx", "3xx", "4xx", "5xx"] {
+            let _ = metrics.requests.get_or_create(&label("class", class));
+        }
+        for cache in ["hit", "miss"] {
+            let _ = metrics.page_images.get_or_create(&label("cache", cache));
+        }
+        let r = &mut metrics.registry;
+        r.register(
+            "dossier_http_requests",
+            "Answers given, by status class",
+            metrics.requests.clone(),
+        );
+        r.register(
+            "dossier_http_request_seconds",
+            "Time spent answering",
+            metrics.request_seconds.clone(),
+        );
+        r.register("dossier_searches", "Searches run", metrics.searches.clone());
+        r.register(
+            "dossier_search_seconds",
+            "Time spent searching",
+            metrics.search_seconds.clone(),
+        );
+        r.register(
+            "dossier_sign_in_failures",
+            "Refused sign-ins",
+            metrics.sign_in_failures.clone(),
+        );
+        r.register(
+            "dossier_page_images",
+            "Screen-size page images, by whether they came from the cache",
+            metrics.page_images.clone(),
+        );
+        r.register(
+            "dossier_sessions",
+            "Live sessions",
+            metrics.sessions.clone(),
+        );
+        r.register(
+            "dossier_index_pages",
+            "Pages in the search index",
+            metrics.index_pages.clone(),
+        );
+        metrics
+    }
 }
 
 impl Metrics {
     pub fn request(&self, status: StatusCode, took: Duration) {
-        let class = (status.as_u16() / 100).clamp(2, 5) as usize - 2;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
-        self.micros
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        let class = match status.as_u16() / 100 {
+            ..=2 => "2xx",
+            3 => "3xx",
+            4 => "4xx",
+            _ => "5xx",
+        };
+        self.requests.get_or_create(&label("class", class)).inc();
+        self.request_seconds.inc_by(took.as_secs_f64());
     }
 
     pub fn search(&self, took: Duration) {
-        self.searches.fetch_add(1, Ordering::Relaxed);
-        self.search_micros
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.searches.inc();
+        self.search_seconds.inc_by(took.as_secs_f64());
+    }
+
+    pub fn sign_in_failed(&self) {
+        self.sign_in_failures.inc();
+    }
+
+    /// A page image served, from the cache or rendered for the request.
+    pub fn page_image(&self, cached: bool) {
+        let cache = if cached { "hit" } else { "miss" };
+        self.page_images.get_or_create(&label("cache", cache)).inc();
     }
 }
 
-/// The viewer's metrics in the text exposition format.
+/// The viewer's metrics in the OpenMetrics text format.
 pub fn render(app: &App) -> String {
     let m = &app.metrics;
-    let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
-    let seconds = |a: &AtomicU64| get(a) / 1e6;
-    let classes: Vec<(String, f64)> = ["2xx", "3xx", "4xx", "5xx"]
-        .iter()
-        .zip(&m.by_class)
-        .map(|(class, n)| (format!("{{class=\"{class}\"}}"), get(n)))
-        .collect();
-    let mut out = Exposition::default();
-    out.family(
-        "dossier_http_requests_total",
-        "counter",
-        "Answers given, by status class.",
-        &classes,
-    )
-    .one(
-        "dossier_http_request_seconds_total",
-        "counter",
-        "Time spent answering.",
-        seconds(&m.micros),
-    )
-    .one(
-        "dossier_searches_total",
-        "counter",
-        "Searches run.",
-        get(&m.searches),
-    )
-    .one(
-        "dossier_search_seconds_total",
-        "counter",
-        "Time spent searching.",
-        seconds(&m.search_micros),
-    )
-    .one(
-        "dossier_sign_in_failures_total",
-        "counter",
-        "Refused sign-ins.",
-        get(&m.sign_in_failures),
-    )
-    .family(
-        "dossier_page_images_total",
-        "counter",
-        "Screen-size page images, by whether they came from the cache.",
-        &[
-            ("{cache=\"miss\"}".into(), get(&m.derivatives_rendered)),
-            ("{cache=\"hit\"}".into(), get(&m.derivatives_cached)),
-        ],
-    )
-    .one(
-        "dossier_sessions",
-        "gauge",
-        "Live sessions.",
-        app.sessions.count() as f64,
-    )
-    .one(
-        "dossier_index_pages",
-        "gauge",
-        "Pages in the search index.",
-        app.index.len() as f64,
-    );
-    out.finish()
+    m.sessions.set(app.sessions.count() as i64);
+    m.index_pages.set(app.index.len() as i64);
+    encode(&m.registry)
 }
 
-/// Prometheus's text exposition format, one metric family at a time.
-#[derive(Debug, Default)]
-pub struct Exposition(String);
-
-impl Exposition {
-    /// A family: its `# HELP` and `# TYPE` lines, then one sample per
-    /// `(labels, value)`, labels written as `{key="value"}` or empty.
-    pub fn family(
-        &mut self,
-        name: &str,
-        kind: &str,
-        help: &str,
-        samples: &[(String, f64)],
-    ) -> &mut Self {
-        self.0
-            .push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
-        for (labels, value) in samples {
-            self.0.push_str(&format!("{name}{labels} {value}\n"));
-        }
-        self
-    }
-
-    /// A family of one unlabelled sample.
-    pub fn one(&mut self, name: &str, kind: &str, help: &str, value: f64) -> &mut Self {
-        self.family(name, kind, help, &[(String::new(), value)])
-    }
-
-    pub fn finish(&mut self) -> String {
-        std::mem::take(&mut self.0)
-    }
+/// A registry in the OpenMetrics text format.
+pub fn encode(registry: &Registry) -> String {
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, registry)
+        .expect("writing to a String does not fail");
+    out
 }
+
+/// What the text is: OpenMetrics, which Prometheus reads.
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Serves `GET /metrics` on `addr` with what `render` returns, without
 /// sign-in (keep the address internal), and says on stderr where: with port
@@ -152,9 +165,34 @@ pub async fn serve_metrics(
         "/metrics",
         get(move || {
             let text = render();
-            async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+            async move { ([(header::CONTENT_TYPE, CONTENT_TYPE)], text) }
         }),
     );
     tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_series_is_there_from_the_start_in_openmetrics_text() {
+        let metrics = Metrics::default();
+        metrics.request(StatusCode::NOT_FOUND, Duration::from_millis(250));
+        metrics.page_image(true);
+        let text = encode(&metrics.registry);
+        for line in [
+            "# TYPE dossier_http_requests counter",
+            "dossier_http_requests_total{class=\"2xx\"} 0",
+            "dossier_http_requests_total{class=\"4xx\"} 1",
+            "dossier_http_request_seconds_total 0.25",
+            "dossier_page_images_total{cache=\"hit\"} 1",
+            "dossier_page_images_total{cache=\"miss\"} 0",
+            "dossier_sessions 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
 }

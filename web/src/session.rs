@@ -184,7 +184,10 @@ mod tests {
             assert!(set.contains(part), "{set}");
         }
         let open = CookiePolicy { secure: false }.clear(LANG_COOKIE);
-        assert!(open.contains("Max-Age=0") && !open.contains("Secure"), "{open}");
+        assert!(
+            open.contains("Max-Age=0") && !open.contains("Secure"),
+            "{open}"
+        );
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
     }
 }

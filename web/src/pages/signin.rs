@@ -181,9 +181,7 @@ async fn login(
         }
         Ok(Ok(None)) => {
             drop(attempt);
-            app.metrics
-                .sign_in_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            app.metrics.sign_in_failed();
             let _ = app.record(&form.user, "sign-in-failed", "", &address).await;
             login_page(
                 &app,

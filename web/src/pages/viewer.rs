@@ -189,9 +189,7 @@ async fn page_image(
         .blocking(move |app| app.images.render(&sha, width, &original))
         .await
         .map_err(|e| viewer.internal(e))?;
-    app.metrics
-        .derivatives_rendered
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    app.metrics.page_image(false);
     Ok(image_response(rendered))
 }
 
@@ -201,9 +199,7 @@ async fn cached(app: &Arc<App>, sha: &str, width: u32) -> Option<Vec<u8>> {
     let jpeg = app
         .blocking(move |app| app.images.cached(&sha, width))
         .await?;
-    app.metrics
-        .derivatives_cached
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    app.metrics.page_image(true);
     Some(jpeg)
 }
 

@@ -9,10 +9,11 @@
 //! same recovery, so killing `watch` at any moment loses nothing: the batch is
 //! still in the inbox and the next run finishes it.
 
+mod metrics;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
@@ -21,119 +22,12 @@ use serde::Serialize;
 use crate::archive::Archive;
 use crate::args::WatchArgs;
 use crate::exit;
+use metrics::Metrics;
 
 /// Folders of the inbox that are not batches.
 const DONE: &str = "_done";
 const FAILED: &str = "_failed";
 const MARKER: &str = ".done";
-
-/// Counters for `--metrics`.
-#[derive(Debug, Default)]
-struct Metrics {
-    batches_done: AtomicU64,
-    batches_failed: AtomicU64,
-    dossiers: AtomicU64,
-    pages: AtomicU64,
-    rejected: AtomicU64,
-    waiting: AtomicU64,
-    /// Seconds spent in each stage, in micro-seconds, summed over batches.
-    stages: [AtomicU64; 8],
-    seconds: AtomicU64,
-}
-
-const STAGES: [&str; 8] = [
-    "intake",
-    "decode",
-    "preprocess",
-    "ocr",
-    "encode",
-    "pdf",
-    "store",
-    "index",
-];
-
-impl Metrics {
-    fn render(&self) -> String {
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
-        let stages: Vec<(String, f64)> = STAGES
-            .iter()
-            .zip(&self.stages)
-            .map(|(stage, micros)| (format!("{{stage=\"{stage}\"}}"), get(micros) / 1e6))
-            .collect();
-        let outcomes = [
-            ("{outcome=\"done\"}".to_owned(), get(&self.batches_done)),
-            ("{outcome=\"failed\"}".to_owned(), get(&self.batches_failed)),
-        ];
-        web::metrics::Exposition::default()
-            .family(
-                "dossier_watch_batches_total",
-                "counter",
-                "Batches ingested and moved.",
-                &outcomes,
-            )
-            .one(
-                "dossier_watch_dossiers_total",
-                "counter",
-                "Dossiers stored or found unchanged.",
-                get(&self.dossiers),
-            )
-            .one(
-                "dossier_watch_pages_total",
-                "counter",
-                "Pages in ingested batches.",
-                get(&self.pages),
-            )
-            .one(
-                "dossier_watch_rejected_total",
-                "counter",
-                "Inputs rejected.",
-                get(&self.rejected),
-            )
-            .one(
-                "dossier_watch_waiting_batches",
-                "gauge",
-                "Batches in the inbox still arriving.",
-                get(&self.waiting),
-            )
-            .family(
-                "dossier_watch_stage_seconds_total",
-                "counter",
-                "Time in each pipeline stage, summed over workers.",
-                &stages,
-            )
-            .one(
-                "dossier_watch_ingest_seconds_total",
-                "counter",
-                "Wall time ingesting.",
-                get(&self.seconds) / 1e6,
-            )
-            .finish()
-    }
-
-    fn add(&self, report: &ingest::Report) {
-        let s = &report.stats;
-        let stages = [
-            &s.intake,
-            &s.decode,
-            &s.preprocess,
-            &s.ocr,
-            &s.encode,
-            &s.pdf,
-            &s.store,
-            &s.index,
-        ];
-        for (slot, stage) in self.stages.iter().zip(stages) {
-            slot.fetch_add((stage.seconds * 1e6) as u64, Ordering::Relaxed);
-        }
-        self.seconds
-            .fetch_add((report.seconds * 1e6) as u64, Ordering::Relaxed);
-        self.dossiers
-            .fetch_add(report.dossiers as u64, Ordering::Relaxed);
-        self.pages.fetch_add(report.pages as u64, Ordering::Relaxed);
-        self.rejected
-            .fetch_add(report.rejected.len() as u64, Ordering::Relaxed);
-    }
-}
 
 /// What happened to one batch, as written beside it and printed with `--json`.
 #[derive(Debug, Serialize)]
@@ -194,7 +88,7 @@ pub async fn watch(archive: &Archive, args: WatchArgs, json: bool) -> Result<u8>
                 );
             }
         }
-        metrics.waiting.store(waiting, Ordering::Relaxed);
+        metrics.waiting(waiting);
         if args.once && waiting == 0 {
             return Ok(if failures == 0 {
                 exit::OK
@@ -297,12 +191,7 @@ async fn ingest_one(
         metrics.add(report);
     }
     let folder = if ok { DONE } else { FAILED };
-    let counter = if ok {
-        &metrics.batches_done
-    } else {
-        &metrics.batches_failed
-    };
-    counter.fetch_add(1, Ordering::Relaxed);
+    metrics.batch(ok);
     let moved_to = free_name(&inbox.join(folder), name);
     std::fs::rename(path, &moved_to)
         .with_context(|| format!("moving {} to {}", path.display(), moved_to.display()))?;
