@@ -1,6 +1,6 @@
 //! The viewer's routes called without a socket (`tower::ServiceExt::oneshot`):
 //! sign-in, redirects, refusals and error pages, where a browser adds nothing.
-//! The browser and raw-HTTP tests are in `cli/tests/web.rs`.
+//! The browser and raw-HTTP tests are in `cli/tests/testsuite/web.rs`.
 
 use std::sync::Arc;
 

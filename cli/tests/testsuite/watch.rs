@@ -7,36 +7,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::{command, copy_dir};
+
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch")
 }
 
 fn dossier(archive: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dossier"));
-    command
-        .args(args)
-        .arg("--archive")
-        .arg(archive)
-        .env_remove("DOSSIER_STORE")
-        .env_remove("DOSSIER_ARCHIVE");
+    let mut command = command();
+    command.args(args).arg("--archive").arg(archive);
     command
 }
 
 fn output(command: &mut Command) -> Output {
     command.output().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {

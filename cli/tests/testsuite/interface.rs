@@ -3,14 +3,12 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use crate::util::{command, copy_dir, json, root};
 
 fn contract() -> String {
     std::fs::read_to_string(root().join("docs/INTERFACE.md")).unwrap()
@@ -21,15 +19,10 @@ fn dossier(archive: &Path, args: &[&str]) -> Output {
 }
 
 fn run(archive: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier"))
+    let mut child = command()
         .args(args)
         .arg("--archive")
         .arg(archive)
-        .env_remove("DOSSIER_ARCHIVE")
-        .env_remove("DOSSIER_STORE")
-        .env_remove("DOSSIER_S3_PATH_STYLE")
-        .env_remove("DOSSIER_SERVE_ADDR")
-        .env("XDG_CONFIG_HOME", archive.join("no-config"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -159,14 +152,6 @@ fn missing(example: &Value, real: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-fn json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        panic!("not one JSON document ({e}): {text}\n{stderr}")
-    })
-}
-
 #[test]
 fn every_field_of_every_json_example_is_printed() {
     let dir = tempfile::tempdir().unwrap();
@@ -258,18 +243,5 @@ fn every_field_of_every_json_example_is_printed() {
             "the contract names fields `dossier {command} --json` does not print: {gaps:?}\n{:#}",
             real.1
         );
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }

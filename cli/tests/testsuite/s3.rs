@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 use testkit::{BodyFault, Endpoint, Fault, FaultProxy, Moto, S3Server};
 
+use crate::util::command;
+
 fn batch() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/batch")
 }
@@ -19,13 +21,8 @@ fn dossier(archive: &Path, endpoint: &Endpoint, args: &[&str]) -> Output {
 }
 
 fn dossier_env(archive: &Path, endpoint: &Endpoint, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dossier"));
-    command
-        .args(args)
-        .arg("--archive")
-        .arg(archive)
-        .env_remove("DOSSIER_ARCHIVE")
-        .env_remove("DOSSIER_STORE");
+    let mut command = command();
+    command.args(args).arg("--archive").arg(archive);
     for (name, value) in endpoint.env() {
         command.env(name, value);
     }
@@ -379,7 +376,7 @@ fn two_stations_on_one_bucket_leave_each_others_unfinished_work_alone() {
 
     // Station B is killed part-way through a batch, with scans stored and
     // not yet named by the ledger.
-    let mut ingest = Command::new(env!("CARGO_BIN_EXE_dossier"));
+    let mut ingest = command();
     ingest
         .args(["ingest", batch, "--store", &store, "--archive"])
         .arg(b.path())
@@ -582,7 +579,7 @@ fn all_locked(endpoint: &Endpoint, bucket: &str, day: &str) -> usize {
 #[test]
 fn retention_needs_an_s3_store() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+    let out = command()
         .args([
             "ingest",
             batch().to_str().unwrap(),
@@ -591,13 +588,12 @@ fn retention_needs_an_s3_store() {
         ])
         .arg("--archive")
         .arg(dir.path())
-        .env_remove("DOSSIER_STORE")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("Object Lock"), "{stderr}");
-    let past = Command::new(env!("CARGO_BIN_EXE_dossier"))
+    let past = command()
         .args([
             "ingest",
             batch().to_str().unwrap(),

@@ -7,22 +7,15 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::util::{command, json};
+
 fn dossier(archive: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
+    command()
         .args(args)
         .arg("--archive")
         .arg(archive)
         .output()
         .unwrap()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
 }
 
 /// An archive holding one sample dossier (5 pages).

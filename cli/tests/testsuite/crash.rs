@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::util::command;
+
 fn dossier(archive: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dossier"));
+    let mut command = command();
     command.arg("--archive").arg(archive);
     command
 }

@@ -10,16 +10,13 @@ use std::time::{Duration, Instant};
 
 use testkit::Running;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_dossier")
-}
+use crate::util::command;
 
 fn run(archive: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = Command::new(bin())
+    let mut child = command()
         .args(args)
         .arg("--archive")
         .arg(archive)
-        .env_remove("DOSSIER_STORE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -93,7 +90,7 @@ fn hostile_batch(dir: &Path) -> PathBuf {
 
 /// French OCR text as Tesseract writes it (curly apostrophes, guillemets,
 /// ligatures, non-breaking spaces), pages separated by form feeds.
-const FRENCH_OCR: &str = include_str!("../../testkit/data/french-ocr.txt");
+const FRENCH_OCR: &str = include_str!("../../../testkit/data/french-ocr.txt");
 
 /// A batch with one dossier of two pages printed from the French OCR corpus.
 fn french_batch(dir: &Path) -> PathBuf {
@@ -183,7 +180,7 @@ fn serve() -> Server {
 
 fn serve_with(options: &[&str]) -> Server {
     let (child, addrs) = testkit::spawn_announcing(
-        Command::new(bin())
+        command()
             .args(["serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
             .args(options)
             .arg("--archive")

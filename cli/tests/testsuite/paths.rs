@@ -3,27 +3,20 @@
 //! user stands.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples")
-}
+use crate::util::{command, samples};
 
 /// `dossier ARGS` run from `cwd`, with `config` as the user's config folder
 /// and no `DOSSIER_*` variable but those in `env`.
 fn dossier_in(cwd: &Path, config: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dossier"));
+    let mut command = command();
     command
         .args(args)
         .current_dir(cwd)
         .env("XDG_CONFIG_HOME", config);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("DOSSIER_") {
-            command.env_remove(name);
-        }
-    }
     command.envs(env.iter().copied());
     command.output().unwrap()
 }

@@ -1,29 +1,19 @@
 //! The `dossier` binary as operators and scripts use it: arguments, exit codes, JSON.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples")
-}
+use crate::util::{command, json, samples};
 
 fn dossier(archive: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
+    command()
         .args(args)
         .arg("--archive")
         .arg(archive)
-        .env_remove("DOSSIER_ARCHIVE")
-        .env_remove("DOSSIER_STORE")
         .output()
         .unwrap()
-}
-
-fn json(output: &Output) -> Value {
-    let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {text}"))
 }
 
 /// One archive with the sample batch ingested, shared by the read-only tests of a process.
@@ -69,7 +59,7 @@ fn show_search_and_reindex() {
     let (dir, _) = ingested();
     let archive = dir.path();
     // Global options go before or after the command name.
-    let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+    let out = command()
         .args(["--json", "--archive"])
         .arg(archive)
         .args(["show", "INT-2026-00002"])

@@ -1,0 +1,59 @@
+//! What the tests of the `dossier` binary share: the binary run with a clean
+//! environment, the repository's folders, JSON output, copies of batches.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_dossier")
+}
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `samples/`: the generator's committed batch and truth.
+pub fn samples() -> PathBuf {
+    root().join("samples")
+}
+
+/// The binary with none of the machine's `DOSSIER_*` variables and none of
+/// its user's config files: a test sees only the settings it gives.
+pub fn command() -> Command {
+    let mut command = Command::new(bin());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("DOSSIER_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("XDG_CONFIG_HOME", root().join("target/no-user-config"));
+    command
+}
+
+/// The one JSON document a command printed.
+pub fn json(output: &Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        panic!("stdout is not one JSON document ({e}): {text}\n{stderr}")
+    })
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
