@@ -17,7 +17,7 @@ use prometheus_client::registry::Registry;
 use crate::App;
 
 /// Label sets, as `[(name, value)]`.
-type Labels = Vec<(String, String)>;
+pub type Labels = Vec<(String, String)>;
 
 /// The viewer's counters and gauges, in a `prometheus-client` registry.
 #[derive(Debug)]
@@ -35,8 +35,8 @@ pub struct Metrics {
     index_pages: Gauge,
 }
 
-/// One label.
-fn label(name: &str, value: &str) -> Labels {
+/// One label (the viewer's and the hot folder's series have one each).
+pub fn label(name: &str, value: &str) -> Labels {
     vec![(name.to_owned(), value.to_owned())]
 }
 

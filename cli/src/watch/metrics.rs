@@ -8,9 +8,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-
-/// Label sets, as `[(name, value)]`.
-type Labels = Vec<(String, String)>;
+use web::metrics::{Labels, label};
 
 const STAGES: [&str; 8] = [
     "intake",
@@ -35,10 +33,6 @@ pub(super) struct Metrics {
     /// By `stage`, summed over workers.
     stages: Family<Labels, Counter<f64, AtomicU64>>,
     seconds: Counter<f64, AtomicU64>,
-}
-
-fn label(name: &str, value: &str) -> Labels {
-    vec![(name.to_owned(), value.to_owned())]
 }
 
 impl Default for Metrics {

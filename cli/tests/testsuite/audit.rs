@@ -3,20 +3,11 @@
 //! `bagit` tool.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{command, json};
-
-fn dossier(archive: &Path, args: &[&str]) -> Output {
-    command()
-        .args(args)
-        .arg("--archive")
-        .arg(archive)
-        .output()
-        .unwrap()
-}
+use crate::util::{dossier, json};
 
 /// An archive holding one sample dossier (5 pages).
 fn archive() -> (tempfile::TempDir, PathBuf) {

@@ -1,20 +1,10 @@
 //! The `dossier` binary as operators and scripts use it: arguments, exit codes, JSON.
 
-use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
 
-use crate::util::{command, json, samples};
-
-fn dossier(archive: &Path, args: &[&str]) -> Output {
-    command()
-        .args(args)
-        .arg("--archive")
-        .arg(archive)
-        .output()
-        .unwrap()
-}
+use crate::util::{command, dossier, json, samples};
 
 /// One archive with the sample batch ingested, shared by the read-only tests of a process.
 fn ingested() -> (tempfile::TempDir, Output) {

@@ -36,6 +36,16 @@ pub fn command() -> Command {
     command
 }
 
+/// `dossier ARGS --archive ARCHIVE`, run to its end.
+pub fn dossier(archive: &Path, args: &[&str]) -> Output {
+    command()
+        .args(args)
+        .arg("--archive")
+        .arg(archive)
+        .output()
+        .unwrap()
+}
+
 /// The one JSON document a command printed.
 pub fn json(output: &Output) -> Value {
     let text = String::from_utf8_lossy(&output.stdout);
