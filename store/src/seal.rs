@@ -63,7 +63,7 @@ impl Signer {
         })
     }
 
-    /// Reads a key written by [`Signer::save`] (64 hex digits).
+    /// Reads a key written by [`Signer::save_new`] (64 hex digits).
     pub fn load(path: &Path) -> Result<Signer> {
         let text = std::fs::read_to_string(path)
             .map_err(Error::io(format!("reading {}", path.display())))?;
