@@ -2,38 +2,14 @@
 //! hold it to what the binary does (commands, exit codes, JSON fields).
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::util::{command, copy_dir, json, root};
+use crate::util::{copy_dir, dossier, dossier_with_input, json, root};
 
 fn contract() -> String {
     std::fs::read_to_string(root().join("docs/INTERFACE.md")).unwrap()
-}
-
-fn dossier(archive: &Path, args: &[&str]) -> Output {
-    run(archive, args, None)
-}
-
-fn run(archive: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = command()
-        .args(args)
-        .arg("--archive")
-        .arg(archive)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
 }
 
 /// The lines of a section of the contract, up to the next heading of its level.
@@ -200,8 +176,8 @@ fn every_field_of_every_json_example_is_printed() {
         ),
         0,
     );
-    let password = Some("a long enough password\n");
-    let added = run(
+    let password = "a long enough password\n";
+    let added = dossier_with_input(
         &archive,
         &[
             "user",

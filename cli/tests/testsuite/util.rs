@@ -46,6 +46,25 @@ pub fn dossier(archive: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// [`dossier`] with `input` on its standard input (a password, say).
+pub fn dossier_with_input(archive: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command()
+        .args(args)
+        .arg("--archive")
+        .arg(archive)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
 /// The one JSON document a command printed.
 pub fn json(output: &Output) -> Value {
     let text = String::from_utf8_lossy(&output.stdout);

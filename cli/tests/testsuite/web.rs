@@ -10,27 +10,11 @@ use std::time::{Duration, Instant};
 
 use testkit::Running;
 
-use crate::util::command;
+use crate::util::{command, dossier_with_input};
 
+/// `dossier ARGS`, which must succeed, with `stdin` as its input if given.
 fn run(archive: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = command()
-        .args(args)
-        .arg("--archive")
-        .arg(archive)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = dossier_with_input(archive, args, stdin.unwrap_or_default());
     assert!(
         out.status.success(),
         "dossier {args:?}: {}",

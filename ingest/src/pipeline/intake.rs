@@ -164,17 +164,18 @@ async fn take_files(
         // outgrowing a short one's (about 7 MB, measured with heaptrack).
         let _pass = shared.pixels.entered().await;
         let started = Instant::now();
-        let read = read_file(path).await;
-        let counted = match read {
-            Ok(bytes) => Ok(count_pages(shared, bytes).await),
-            Err(error) => Err(error),
-        };
+        let scan = take_file(shared, path).await;
         shared
             .tally
             .time(|s| &mut s.intake, started.elapsed().as_secs_f64());
-        let (bytes, digest, pages, mime) = match counted {
-            Ok((bytes, digest, Ok((pages, mime)))) => (bytes, digest, pages, mime),
-            Ok((_, _, Err(error))) | Err(error) => {
+        let Scan {
+            bytes,
+            digest,
+            pages,
+            mime,
+        } = match scan {
+            Ok(scan) => scan,
+            Err(error) => {
                 taken.rejected.push(Rejection {
                     path: format!("{batch}/{rel}"),
                     error,
@@ -228,29 +229,38 @@ async fn read_file(path: &Path) -> Result<Bytes, String> {
         .map_err(|e| format!("cannot read: {e}"))
 }
 
-/// The file's digest, and its page count and type if it can be decoded.
-async fn count_pages(
-    shared: &Shared,
+/// A page file as intake took it.
+struct Scan {
     bytes: Bytes,
-) -> (Bytes, Digest, Result<(usize, &'static str), String>) {
+    digest: Digest,
+    pages: usize,
+    mime: &'static str,
+}
+
+/// Reads a file, hashes it and counts its pages; the reason when it cannot be taken.
+async fn take_file(shared: &Shared, path: &Path) -> Result<Scan, String> {
+    let bytes = read_file(path).await?;
     let limits = shared.job.options.limits;
     shared
         .cpu
         .run(move || {
             let digest = sha256(&bytes);
             // A decoder that panics on a hostile file must not take the batch down.
-            let count = std::panic::catch_unwind(|| ocr::page_count(&bytes, &limits))
+            let pages = std::panic::catch_unwind(|| ocr::page_count(&bytes, &limits))
                 .unwrap_or_else(|_| {
                     Err(ocr::Error::Decode(
                         "the file cannot be read (decoder failure)".into(),
                     ))
-                });
-            let counted = count.map_err(|e| e.to_string()).map(|n| {
-                let mime = ocr::decode::Format::sniff(&bytes)
-                    .map_or("application/octet-stream", |f| f.mime());
-                (n, mime)
-            });
-            (bytes, digest, counted)
+                })
+                .map_err(|e| e.to_string())?;
+            let mime =
+                ocr::decode::Format::sniff(&bytes).map_or("application/octet-stream", |f| f.mime());
+            Ok(Scan {
+                bytes,
+                digest,
+                pages,
+                mime,
+            })
         })
         .await
 }

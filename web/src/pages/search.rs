@@ -7,11 +7,11 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Reply, encode, layout, page_response};
-use crate::i18n::{KINDS, kind as kind_label, t};
+use crate::i18n::{KINDS, Lang, kind as kind_label, t};
 use crate::{App, Viewer};
 
 pub(super) fn routes() -> Router<Arc<App>> {
@@ -109,111 +109,124 @@ async fn search(
     } else {
         Vec::new()
     };
-    let years: Vec<String> = match &results {
-        Some(Ok(r)) => r.facets.year.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
     let body = html! {
-        form.search method="get" action="/" role="search" {
-            div.searchbar {
-                input type="search" name="q" value=(query.q) placeholder=(t(lang, "search-placeholder")) aria-label=(t(lang, "search")) autofocus;
-                button.primary type="submit" { (t(lang, "search")) }
-            }
-            div.filters {
-                label {
-                    (t(lang, "kind"))
-                    select name="kind" {
-                        option value="" { (t(lang, "any")) }
-                        @for k in KINDS {
-                            option value=(k) selected[query.kind == *k] { (kind_label(lang, k)) }
-                        }
-                    }
-                }
-                label {
-                    (t(lang, "language"))
-                    select name="doclang" {
-                        option value="" { (t(lang, "any")) }
-                        option value="fra" selected[query.doclang == "fra"] { (t(lang, "lang-fra")) }
-                        option value="eng" selected[query.doclang == "eng"] { (t(lang, "lang-eng")) }
-                    }
-                }
-                label {
-                    (t(lang, "year"))
-                    input type="text" name="year" value=(query.year) inputmode="numeric" pattern="[0-9]{4}" size="5" placeholder=(t(lang, "year-placeholder"));
-                }
-            }
-            p.help { (t(lang, "search-help")) }
-        }
+        (search_form(lang, &query))
         @match &results {
-            None => {
-                section {
-                    h2 { (t(lang, "recent")) " (" (recent.len()) ")" }
-                    ul.dossier-list {
-                        @for id in recent.iter().take(200) {
-                            li { a href=(format!("/dossiers/{}", encode(id))) { (id) } }
-                        }
-                    }
-                }
-            }
-            Some(Err(e)) => {
-                p.error role="alert" { (e) }
-            }
-            Some(Ok(found)) => {
-                div.results-layout {
-                    aside.facets hidden[found.total == 0] {
-                        h2 { (t(lang, "kind")) }
-                        ul {
-                            @for (k, n) in &found.facets.kind {
-                                li {
-                                    a href=(query.url(|q| q.kind = k.clone())) class=@if query.kind == *k { "on" } { (kind_label(lang, k)) }
-                                    " " span.count { (n) }
-                                }
-                            }
-                        }
-                        h2 { (t(lang, "year")) }
-                        ul {
-                            @for y in &years {
-                                li {
-                                    a href=(query.url(|q| q.year = y.clone())) class=@if query.year == *y { "on" } { (y) }
-                                    " " span.count { (found.facets.year[y]) }
-                                }
-                            }
-                        }
-                    }
-                    section.results {
-                        p.total { strong { (found.total) } " " (t(lang, "results")) }
-                        @if found.hits.is_empty() {
-                            p.muted { (t(lang, "no-results")) }
-                        }
-                        ol.hits {
-                            @for hit in &found.hits {
-                                li.hit {
-                                    div.hit-head {
-                                        a.title href=(format!("/dossiers/{}/pages/{}?q={}", encode(&hit.dossier), hit.page, encode(&query.full()))) {
-                                            (hit.dossier) " · " (t(lang, "page")) " " (hit.page)
-                                        }
-                                        span.tag { (kind_label(lang, &hit.kind)) }
-                                        span.tag.soft { (t(lang, if hit.lang == "eng" { "lang-eng" } else { "lang-fra" })) }
-                                    }
-                                    p.snippet {
-                                        @for (part, matched) in hit.excerpt.parts() {
-                                            @if matched { b { (part) } } @else { (part) }
-                                        }
-                                    }
-                                    a.small href=(format!("/dossiers/{}", encode(&hit.dossier))) { (t(lang, "dossier")) " " (hit.dossier) }
-                                }
-                            }
-                        }
-                        @if found.total > found.hits.len() {
-                            a.more href=(query.url(|q| q.limit = Some(limit + 20))) { (t(lang, "more")) }
-                        }
-                    }
-                }
-            }
+            None => (recent_list(lang, &recent)),
+            Some(Err(e)) => p.error role="alert" { (e) },
+            Some(Ok(found)) => (results_view(lang, &query, found, limit)),
         }
     };
     Ok(page_response(
         StatusCode::OK,
         layout(lang, Some(&viewer), t(lang, "search"), &here, body),
     ))
+}
+
+/// The search box and its filters, filled in as the query has them.
+fn search_form(lang: Lang, query: &SearchQuery) -> Markup {
+    html! {
+    form.search method="get" action="/" role="search" {
+        div.searchbar {
+            input type="search" name="q" value=(query.q) placeholder=(t(lang, "search-placeholder")) aria-label=(t(lang, "search")) autofocus;
+            button.primary type="submit" { (t(lang, "search")) }
+        }
+        div.filters {
+            label {
+                (t(lang, "kind"))
+                select name="kind" {
+                    option value="" { (t(lang, "any")) }
+                    @for k in KINDS {
+                        option value=(k) selected[query.kind == *k] { (kind_label(lang, k)) }
+                    }
+                }
+            }
+            label {
+                (t(lang, "language"))
+                select name="doclang" {
+                    option value="" { (t(lang, "any")) }
+                    option value="fra" selected[query.doclang == "fra"] { (t(lang, "lang-fra")) }
+                    option value="eng" selected[query.doclang == "eng"] { (t(lang, "lang-eng")) }
+                }
+            }
+            label {
+                (t(lang, "year"))
+                input type="text" name="year" value=(query.year) inputmode="numeric" pattern="[0-9]{4}" size="5" placeholder=(t(lang, "year-placeholder"));
+            }
+        }
+        p.help { (t(lang, "search-help")) }
+    }
+    }
+}
+
+/// Before any search: the archive's dossiers (the first 200).
+fn recent_list(lang: Lang, recent: &[String]) -> Markup {
+    html! {
+        section {
+            h2 { (t(lang, "recent")) " (" (recent.len()) ")" }
+            ul.dossier-list {
+                @for id in recent.iter().take(200) {
+                    li { a href=(format!("/dossiers/{}", encode(id))) { (id) } }
+                }
+            }
+        }
+    }
+}
+
+/// The hits, with the facets that narrow them.
+fn results_view(lang: Lang, query: &SearchQuery, found: &index::Results, limit: usize) -> Markup {
+    // Each hit's link carries the query, for the page viewer's marks.
+    let marked = encode(&query.full());
+    html! {
+        div.results-layout {
+            aside.facets hidden[found.total == 0] {
+                h2 { (t(lang, "kind")) }
+                ul {
+                    @for (k, n) in &found.facets.kind {
+                        li {
+                            a href=(query.url(|q| q.kind = k.clone())) class=@if query.kind == *k { "on" } { (kind_label(lang, k)) }
+                            " " span.count { (n) }
+                        }
+                    }
+                }
+                h2 { (t(lang, "year")) }
+                ul {
+                    @for (y, n) in &found.facets.year {
+                        li {
+                            a href=(query.url(|q| q.year = y.clone())) class=@if query.year == *y { "on" } { (y) }
+                            " " span.count { (n) }
+                        }
+                    }
+                }
+            }
+            section.results {
+                p.total { strong { (found.total) } " " (t(lang, "results")) }
+                @if found.hits.is_empty() {
+                    p.muted { (t(lang, "no-results")) }
+                }
+                ol.hits {
+                    @for hit in &found.hits {
+                        li.hit {
+                            div.hit-head {
+                                a.title href=(format!("/dossiers/{}/pages/{}?q={}", encode(&hit.dossier), hit.page, marked)) {
+                                    (hit.dossier) " · " (t(lang, "page")) " " (hit.page)
+                                }
+                                span.tag { (kind_label(lang, &hit.kind)) }
+                                span.tag.soft { (t(lang, if hit.lang == "eng" { "lang-eng" } else { "lang-fra" })) }
+                            }
+                            p.snippet {
+                                @for (part, matched) in hit.excerpt.parts() {
+                                    @if matched { b { (part) } } @else { (part) }
+                                }
+                            }
+                            a.small href=(format!("/dossiers/{}", encode(&hit.dossier))) { (t(lang, "dossier")) " " (hit.dossier) }
+                        }
+                    }
+                }
+                @if found.total > found.hits.len() {
+                    a.more href=(query.url(|q| q.limit = Some(limit + 20))) { (t(lang, "more")) }
+                }
+            }
+        }
+    }
 }

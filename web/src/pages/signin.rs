@@ -102,99 +102,91 @@ async fn login(
 ) -> Response {
     let lang = lang_of(&parts);
     let address = crate::address(&parts);
-    let cookie_token = crate::cookies(&parts)
-        .and_then(|c| session::cookie(c, LOGIN_COOKIE))
-        .map(str::to_owned);
     let next = local_path(form.next.as_deref().unwrap_or("/")).to_owned();
-    // Double submit: the form's token must be the one in the cookie we set.
-    // No cookie at all is almost always a browser that would not send a
-    // `Secure` cookie over plain HTTP: say so, or the archivist is only sent
-    // back to the form with no word why.
-    let refused = match cookie_token.as_deref() {
-        None if app.cookies.secure => Some("cookie-not-returned"),
-        Some(c) if session::same(c, &form.csrf) => None,
-        _ => Some("expired-form"),
+    let page = |reason: &str, status| {
+        login_page(&app, lang, &form.csrf, &next, Some(t(lang, reason)), status)
     };
-    if let Some(reason) = refused {
-        if reason == "cookie-not-returned" {
+    if let Some(reason) = form_refused(&app, &parts, &form.csrf, &address) {
+        let token = session::random_token();
+        let refused = Some(t(lang, reason));
+        return login_page(&app, lang, &token, &next, refused, StatusCode::FORBIDDEN);
+    }
+    // The account's epoch is part of the pair: an administrator's `user
+    // logout` lifts a delay. Unknown names count under epoch 0.
+    let name = form.user.clone();
+    let account = app.blocking(move |app| app.users.get(&name)).await;
+    let epoch = account.ok().flatten().map_or(0, |u| u.epoch);
+    let attempt = match app.throttle.attempt(&form.user, epoch, &address) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let refused = "too many attempts";
+            let _ = app
+                .record(&form.user, "sign-in-refused", refused, &address)
+                .await;
+            let mut refused = page("too-many", StatusCode::TOO_MANY_REQUESTS);
+            if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
+                refused.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return refused;
+        }
+    };
+    let (name, password) = (form.user.clone(), form.password.clone());
+    // argon2 is meant to be slow: off the async workers like all blocking work.
+    let user = app
+        .blocking(move |app| app.users.authenticate(&name, &password))
+        .await;
+    match user {
+        Ok(Some(user)) => {
+            attempt.succeeded();
+            let _ = app.record(&user.name, "sign-in", "", &address).await;
+            signed_in(&app, &user, &next)
+        }
+        Ok(None) => {
+            drop(attempt);
+            app.metrics.sign_in_failed();
+            let _ = app.record(&form.user, "sign-in-failed", "", &address).await;
+            page("bad-login", StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => crate::internal_error(format_args!("{e:#}")),
+    }
+}
+
+/// Why a sign-in form is refused before its password is looked at, if it
+/// is. Double submit: the form's token must be the one in the cookie we set.
+/// No cookie at all is almost always a browser that would not send a
+/// `Secure` cookie over plain HTTP: say so, or the archivist is only sent
+/// back to the form with no word why.
+fn form_refused(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    csrf: &str,
+    address: &str,
+) -> Option<&'static str> {
+    let cookie_token = crate::cookies(parts).and_then(|c| session::cookie(c, LOGIN_COOKIE));
+    match cookie_token {
+        None if app.cookies.secure => {
             tracing::warn!(
                 "a sign-in from {address} came back without its cookie: \
                  is the viewer reached over plain HTTP?"
             );
+            Some("cookie-not-returned")
         }
-        let token = session::random_token();
-        return login_page(
-            &app,
-            lang,
-            &token,
-            &next,
-            Some(t(lang, reason)),
-            StatusCode::FORBIDDEN,
-        );
+        Some(c) if session::same(c, csrf) => None,
+        _ => Some("expired-form"),
     }
-    // The account's epoch is part of the pair: an administrator's `user
-    // logout` lifts a delay. Unknown names count under epoch 0.
-    let epoch = app
-        .users
-        .get(&form.user)
-        .ok()
-        .flatten()
-        .map_or(0, |u| u.epoch);
-    let attempt = match app.throttle.attempt(&form.user, epoch, &address) {
-        Ok(attempt) => attempt,
-        Err(wait) => {
-            let _ = app
-                .record(&form.user, "sign-in-refused", "too many attempts", &address)
-                .await;
-            let mut page = login_page(
-                &app,
-                lang,
-                &form.csrf,
-                &next,
-                Some(t(lang, "too-many")),
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-            if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
-                page.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return page;
+}
+
+/// A new session for `user`, and back to where the sign-in was asked for.
+fn signed_in(app: &App, user: &crate::users::User, next: &str) -> Response {
+    let token = app.sessions.start(&user.name, user.role, user.epoch);
+    let mut response = Redirect::to(next).into_response();
+    let headers = response.headers_mut();
+    for cookie in [app.cookies.session(&token), app.cookies.clear(LOGIN_COOKIE)] {
+        if let Ok(value) = cookie.parse() {
+            headers.append(header::SET_COOKIE, value);
         }
-    };
-    let users = app.users.clone();
-    let (name, password) = (form.user.clone(), form.password);
-    // argon2 is meant to be slow: keep it off the async workers.
-    let user = tokio::task::spawn_blocking(move || users.authenticate(&name, &password)).await;
-    match user {
-        Ok(Ok(Some(user))) => {
-            attempt.succeeded();
-            let token = app.sessions.start(&user.name, user.role, user.epoch);
-            let _ = app.record(&user.name, "sign-in", "", &address).await;
-            let mut response = Redirect::to(&next).into_response();
-            let headers = response.headers_mut();
-            if let Ok(value) = app.cookies.session(&token).parse() {
-                headers.append(header::SET_COOKIE, value);
-            }
-            if let Ok(value) = app.cookies.clear(LOGIN_COOKIE).parse() {
-                headers.append(header::SET_COOKIE, value);
-            }
-            response
-        }
-        Ok(Ok(None)) => {
-            drop(attempt);
-            app.metrics.sign_in_failed();
-            let _ = app.record(&form.user, "sign-in-failed", "", &address).await;
-            login_page(
-                &app,
-                lang,
-                &form.csrf,
-                &next,
-                Some(t(lang, "bad-login")),
-                StatusCode::UNAUTHORIZED,
-            )
-        }
-        Ok(Err(e)) => crate::internal_error(format_args!("{e:#}")),
-        Err(e) => crate::internal_error(e),
     }
+    response
 }
 
 async fn logout(
