@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use store::{Digest, Event, sha256};
+use store::{Digest, Event, Manifest, sha256};
 
 use crate::archive::Archive;
 use crate::args::{ExportArgs, KeygenArgs, VerifyArgs, VerifyFileArgs};
@@ -114,63 +114,11 @@ pub async fn verify_file(archive: &Archive, args: VerifyFileArgs, json: bool) ->
     let present = archive.store.backend().head(&digest.key()).await?.is_some();
     let mut uses = Vec::new();
     for id in archive.store.dossiers().await? {
-        let Some((manifest_digest, manifest)) = archive.store.manifest(&id).await? else {
-            continue;
-        };
-        let mut used = |role, page, path| {
-            uses.push(Use {
-                dossier: id.clone(),
-                role,
-                page,
-                path,
-            })
-        };
-        if manifest_digest == digest {
-            used("manifest", None, None);
-        }
-        if manifest.pdf.sha256 == digest {
-            used("PDF", None, None);
-        }
-        if manifest.text.sha256 == digest {
-            used("text", None, None);
-        }
-        if manifest.hocr.as_ref().is_some_and(|o| o.sha256 == digest) {
-            used("hOCR", None, None);
-        }
-        if manifest.alto.as_ref().is_some_and(|o| o.sha256 == digest) {
-            used("ALTO", None, None);
-        }
-        for source in manifest.sources.iter().filter(|s| s.sha256 == digest) {
-            used("original scan", None, Some(source.path.clone()));
-        }
-        for page in &manifest.pages {
-            if page.image.sha256 == digest {
-                used("page image", Some(page.number), None);
-            }
-            if page.words.as_ref().is_some_and(|w| w.sha256 == digest) {
-                used("OCR words", Some(page.number), None);
-            }
+        if let Some((manifest_digest, manifest)) = archive.store.manifest(&id).await? {
+            uses.extend(uses_in(&id, &manifest_digest, &manifest, &digest));
         }
     }
-    // The oldest record that stored it, and the seal that covers it.
-    let (mut stored_at, mut batch, mut batch_root) = (None, None, None);
-    for (_, record) in archive.store.ledger().await?.into_iter().rev() {
-        let names_it = record.event.objects().contains(&digest);
-        match &record.event {
-            Event::DossierStored { .. } if names_it && stored_at.is_none() => {
-                stored_at = Some(record.at.clone())
-            }
-            Event::BatchSealed {
-                batch: b,
-                merkle_root,
-                ..
-            } if names_it && batch.is_none() => {
-                batch = Some(b.clone());
-                batch_root = Some(*merkle_root);
-            }
-            _ => {}
-        }
-    }
+    let (stored_at, sealed) = provenance(&archive.store.ledger().await?, &digest);
     let found = present && !uses.is_empty();
     let report = Found {
         found,
@@ -179,35 +127,105 @@ pub async fn verify_file(archive: &Archive, args: VerifyFileArgs, json: bool) ->
         key: digest.key(),
         uses,
         stored_at,
-        batch,
-        batch_root,
+        batch: sealed.as_ref().map(|(batch, _)| batch.clone()),
+        batch_root: sealed.map(|(_, root)| root),
     };
     if json {
         output::json(&report)?;
-    } else if found {
-        println!(
-            "{} is in the archive as object {} (sha256 {digest}).",
-            report.file, report.key
-        );
-        for u in &report.uses {
-            let page = u.page.map(|p| format!(" page {p}")).unwrap_or_default();
-            let path = u
-                .path
-                .as_ref()
-                .map(|p| format!(" ({p})"))
-                .unwrap_or_default();
-            println!("  {}: {}{page}{path}", u.dossier, u.role);
-        }
-        if let Some(at) = &report.stored_at {
-            println!("  stored {at}");
-        }
-        if let (Some(b), Some(root)) = (&report.batch, &report.batch_root) {
-            println!("  sealed in batch {b}, Merkle root {root}");
-        }
     } else {
-        println!("{} is not in the archive (sha256 {digest}).", report.file);
+        print_found(&report);
     }
     Ok(if found { exit::OK } else { exit::PROBLEMS })
+}
+
+/// Where one dossier's manifest names the object `digest`.
+fn uses_in(id: &str, manifest_digest: &Digest, manifest: &Manifest, digest: &Digest) -> Vec<Use> {
+    let mut uses = Vec::new();
+    let mut used = |role, page, path| {
+        uses.push(Use {
+            dossier: id.to_owned(),
+            role,
+            page,
+            path,
+        })
+    };
+    let named = |object: Option<&store::ObjectRef>| object.is_some_and(|o| o.sha256 == *digest);
+    if manifest_digest == digest {
+        used("manifest", None, None);
+    }
+    for (role, object) in [
+        ("PDF", Some(&manifest.pdf)),
+        ("text", Some(&manifest.text)),
+        ("hOCR", manifest.hocr.as_ref()),
+        ("ALTO", manifest.alto.as_ref()),
+    ] {
+        if named(object) {
+            used(role, None, None);
+        }
+    }
+    for source in manifest.sources.iter().filter(|s| s.sha256 == *digest) {
+        used("original scan", None, Some(source.path.clone()));
+    }
+    for page in &manifest.pages {
+        if named(Some(&page.image)) {
+            used("page image", Some(page.number), None);
+        }
+        if named(page.words.as_ref()) {
+            used("OCR words", Some(page.number), None);
+        }
+    }
+    uses
+}
+
+/// When the ledger first recorded the object stored, and the batch seal
+/// (batch, Merkle root) that first covered it.
+fn provenance(
+    ledger: &[(Digest, store::Record)],
+    digest: &Digest,
+) -> (Option<String>, Option<(String, Digest)>) {
+    let (mut stored_at, mut sealed) = (None, None);
+    for (_, record) in ledger.iter().rev() {
+        if !record.event.objects().contains(digest) {
+            continue;
+        }
+        match &record.event {
+            Event::DossierStored { .. } if stored_at.is_none() => {
+                stored_at = Some(record.at.clone())
+            }
+            Event::BatchSealed {
+                batch, merkle_root, ..
+            } if sealed.is_none() => sealed = Some((batch.clone(), *merkle_root)),
+            _ => {}
+        }
+    }
+    (stored_at, sealed)
+}
+
+fn print_found(report: &Found) {
+    let digest = &report.sha256;
+    if !report.found {
+        println!("{} is not in the archive (sha256 {digest}).", report.file);
+        return;
+    }
+    println!(
+        "{} is in the archive as object {} (sha256 {digest}).",
+        report.file, report.key
+    );
+    for u in &report.uses {
+        let page = u.page.map(|p| format!(" page {p}")).unwrap_or_default();
+        let path = u
+            .path
+            .as_ref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
+        println!("  {}: {}{page}{path}", u.dossier, u.role);
+    }
+    if let Some(at) = &report.stored_at {
+        println!("  stored {at}");
+    }
+    if let (Some(b), Some(root)) = (&report.batch, &report.batch_root) {
+        println!("  sealed in batch {b}, Merkle root {root}");
+    }
 }
 
 pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u8> {
