@@ -14,6 +14,21 @@ pub const KINDS: &[&str] = &[
     "other",
 ];
 
+/// Each kind's name for people, in French and in English (the viewer's
+/// filters, separator sheets, completeness reports).
+pub fn label(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "application-letter" => ("Demande", "Application letter"),
+        "birth-certificate" => ("Acte de naissance", "Birth certificate"),
+        "diploma" => ("Diplôme", "Diploma"),
+        "medical-certificate" => ("Certificat médical", "Medical certificate"),
+        "criminal-record" => ("Casier judiciaire", "Criminal record"),
+        "decree" => ("Arrêté / décret", "Decree"),
+        "id-card" => ("Carte d'identité", "ID card"),
+        _ => ("Autre", "Other"),
+    }
+}
+
 /// Phrases that mark each kind, lower case and without accents; the first kind
 /// with a marker in the page's first lines wins, then anywhere in the page.
 const MARKERS: &[(&str, &[&str])] = &[

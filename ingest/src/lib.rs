@@ -16,6 +16,7 @@ pub mod natural;
 mod pipeline;
 mod reindex;
 mod run;
+pub mod sheets;
 
 use std::path::PathBuf;
 use std::sync::Arc;
