@@ -17,6 +17,7 @@ mod pipeline;
 mod reindex;
 mod run;
 pub mod sheets;
+pub mod stack;
 
 use std::path::PathBuf;
 use std::sync::Arc;
