@@ -92,11 +92,14 @@ pub fn decode_page(bytes: &[u8], index: usize, limits: &Limits) -> Result<Scan> 
             let components = components(&doc, image.origin_dict)?;
             let row = (width as usize * components * bpc as usize).div_ceil(8);
             let expected = row * height as usize;
+            // PNG predictors (img2pdf, and many scanners' own software,
+            // write them) add a byte before every row of the inflated data.
+            let ceiling = (row + 1) * height as usize + 1024;
             let raw = if filter.is_empty() {
                 stream.content.clone()
             } else {
                 stream
-                    .decompressed_content_with_limit(expected + 1024)
+                    .decompressed_content_with_limit(ceiling)
                     .map_err(|e| {
                         Error::Decode(format!("PDF: image data cannot be inflated: {e}"))
                     })?
