@@ -134,6 +134,8 @@ pub struct PageDoc {
     pub scanned: Option<i64>,
     /// The candidate's metadata (`name`, `birth_place`, `corps`, `application_no`).
     pub metadata: BTreeMap<String, String>,
+    /// The kind a separator sheet gave the page; without one, its text decides.
+    pub kind: Option<String>,
 }
 
 /// A search hit.
@@ -402,7 +404,7 @@ impl Writer {
             let mut document = doc!(
                 f.dossier => dossier,
                 f.page => page.page,
-                f.kind => classify::kind(&page.text),
+                f.kind => page.kind.as_deref().unwrap_or_else(|| classify::kind(&page.text)),
                 f.lang => lang,
                 f.manifest => manifest,
             );

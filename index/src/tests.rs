@@ -34,6 +34,7 @@ fn index_with(pages: &[Page]) -> (tempfile::TempDir, Index) {
             text: p.text.to_owned(),
             scanned: p.scanned,
             metadata,
+            kind: None,
         };
         writer.add_pages(p.dossier, "m", &[doc]).unwrap();
     }

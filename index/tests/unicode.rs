@@ -114,6 +114,7 @@ fn index_of(texts: &[&str]) -> (tempfile::TempDir, Index) {
             text: (*text).to_owned(),
             scanned: None,
             metadata: BTreeMap::new(),
+            kind: None,
         };
         writer.add_pages(&format!("D-{i}"), "m", &[page]).unwrap();
     }

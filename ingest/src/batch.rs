@@ -1,5 +1,7 @@
 //! Reading a scanner batch folder: dossiers, their page files in natural order,
 //! and their metadata, with every unusable entry turned into a rejection.
+//! A scanner stack (one file, or a folder of page files without dossier
+//! folders) is listed as such; it is split at its sheets by intake.
 //!
 //! Only names and metadata are read here; page files are read one at a time by
 //! the pipeline, so listing a huge batch costs little memory.
@@ -8,9 +10,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
-use store::manifest::Rejection;
+use store::manifest::{Rejection, SheetRecord};
 
 use crate::natural;
+use crate::stack::Corrections;
 
 /// Largest page file accepted (a 600-dpi colour A3 TIFF, uncompressed, is ~200 MB).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -20,12 +23,22 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 pub struct Batch {
     /// The folder's own name, which prefixes rejection paths.
     pub name: String,
+    /// The batch folder (the file itself, for a stack given as one file).
     pub root: PathBuf,
     /// `batch.toml`, if present.
     pub info: Map<String, Value>,
     pub dossiers: Vec<Dossier>,
     /// Entries outside any valid dossier.
     pub rejected: Vec<Rejection>,
+    /// A scanner stack, whose dossiers are only known once its sheets are read.
+    pub stack: Option<Stack>,
+}
+
+/// A scanner stack: page files in scan order, and the operator's corrections.
+#[derive(Debug)]
+pub struct Stack {
+    pub files: Vec<PageFile>,
+    pub corrections: Corrections,
 }
 
 /// A dossier folder.
@@ -36,6 +49,11 @@ pub struct Dossier {
     /// `dossier.toml`, if present.
     pub metadata: Map<String, Value>,
     pub rejected: Vec<Rejection>,
+    /// For a dossier split out of a scanner stack: the sheets that placed its
+    /// pages. Such a dossier adds its pages to the archived dossier of the
+    /// same identifier rather than replacing it, so that a dossier may
+    /// continue across stacks.
+    pub stack: Option<Vec<SheetRecord>>,
 }
 
 /// A page file of a dossier.
@@ -44,6 +62,20 @@ pub struct PageFile {
     /// `DOSSIER/FILE`, relative to the batch folder.
     pub rel: String,
     pub path: PathBuf,
+    /// The pages of the file that belong to the dossier, when it is a
+    /// stack's file; all of them otherwise.
+    pub select: Option<Vec<Selected>>,
+}
+
+/// A page of a stack's file given to a dossier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selected {
+    /// Its page in the file, from 0.
+    pub page: usize,
+    /// Its page in the stack, from 1.
+    pub stack_page: usize,
+    /// The kind a piece sheet gave it.
+    pub kind: Option<String>,
 }
 
 /// Why a batch cannot be read at all.
@@ -151,18 +183,22 @@ pub fn read(root: &Path) -> Result<Batch, BatchError> {
         reason,
     };
     let canonical = fs::canonicalize(root).map_err(|e| fail(e.to_string()))?;
-    if !canonical.is_dir() {
-        return Err(fail("not a folder".into()));
-    }
     let name = canonical
         .file_name()
         .map_or_else(|| "batch".to_owned(), |n| n.to_string_lossy().into_owned());
+    if canonical.is_file() {
+        return stack_file(&canonical, name).map_err(fail);
+    }
+    if !canonical.is_dir() {
+        return Err(fail("not a folder".into()));
+    }
     let mut batch = Batch {
         name,
         root: canonical.clone(),
         info: Map::new(),
         dossiers: Vec::new(),
         rejected: Vec::new(),
+        stack: None,
     };
     let Entries {
         named: top,
@@ -172,6 +208,9 @@ pub fn read(root: &Path) -> Result<Batch, BatchError> {
         batch
             .rejected
             .push(reject(&batch.name, &raw, "name is not valid UTF-8"));
+    }
+    if is_stack_folder(&top) {
+        return stack_folder(batch, top).map_err(fail);
     }
     for (entry_name, path) in top {
         match resolve(&path, &canonical) {
@@ -200,6 +239,7 @@ fn read_dossier(batch: &str, root: &Path, id: String, dir: &Path) -> Dossier {
         files: Vec::new(),
         metadata: Map::new(),
         rejected: Vec::new(),
+        stack: None,
     };
     let Entries {
         named: names,
@@ -241,7 +281,11 @@ fn read_dossier(batch: &str, root: &Path, id: String, dir: &Path) -> Dossier {
                 &rel,
                 format!("file of {bytes} bytes is larger than the 1 GiB limit"),
             )),
-            Ok(Entry::File(target, _)) => dossier.files.push(PageFile { rel, path: target }),
+            Ok(Entry::File(target, _)) => dossier.files.push(PageFile {
+                rel,
+                path: target,
+                select: None,
+            }),
         }
     }
     if dossier.files.is_empty() && dossier.rejected.is_empty() {
@@ -250,6 +294,96 @@ fn read_dossier(batch: &str, root: &Path, id: String, dir: &Path) -> Dossier {
             .push(reject(batch, &dossier.id, "empty dossier: no page files"));
     }
     dossier
+}
+
+/// The corrections file of a stack folder.
+const STACK_CORRECTIONS: &str = "sheets.toml";
+
+/// A folder is a stack when it holds page files and no dossier folders.
+fn is_stack_folder(top: &[(String, PathBuf)]) -> bool {
+    let mut files = 0;
+    for (name, path) in top {
+        if path.is_dir() {
+            return false;
+        }
+        if name != "batch.toml" && name != STACK_CORRECTIONS {
+            files += 1;
+        }
+    }
+    files > 0
+}
+
+/// A folder of page files in scan order: one stack, its pages in the
+/// files' natural order.
+fn stack_folder(mut batch: Batch, top: Vec<(String, PathBuf)>) -> Result<Batch, String> {
+    let mut files = Vec::new();
+    let mut corrections = Corrections::default();
+    for (name, path) in top {
+        match resolve(&path, &batch.root) {
+            Err(reason) => batch.rejected.push(reject(&batch.name, &name, reason)),
+            Ok(Entry::Dir(_)) => {}
+            Ok(Entry::File(..)) if name == "batch.toml" => match read_toml(&path) {
+                Ok(info) => batch.info = info,
+                Err(reason) => batch.rejected.push(reject(
+                    &batch.name,
+                    &name,
+                    format!("invalid TOML: {reason}"),
+                )),
+            },
+            Ok(Entry::File(..)) if name == STACK_CORRECTIONS => {
+                corrections = Corrections::read(&path).map_err(|e| format!("{name}: {e}"))?;
+            }
+            Ok(Entry::File(_, bytes)) if bytes > MAX_FILE_BYTES => batch.rejected.push(reject(
+                &batch.name,
+                &name,
+                format!("file of {bytes} bytes is larger than the 1 GiB limit"),
+            )),
+            Ok(Entry::File(target, _)) => files.push(PageFile {
+                rel: name,
+                path: target,
+                select: None,
+            }),
+        }
+    }
+    batch.stack = Some(Stack { files, corrections });
+    Ok(batch)
+}
+
+/// A stack given as one file (a scanner's multi-page PDF or TIFF), with
+/// its corrections in `NAME.sheets.toml` beside it if there are any.
+fn stack_file(path: &Path, name: String) -> Result<Batch, String> {
+    let bytes = fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if bytes > MAX_FILE_BYTES {
+        return Err(format!(
+            "file of {bytes} bytes is larger than the 1 GiB limit"
+        ));
+    }
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let corrections_path = path.with_file_name(format!("{stem}.sheets.toml"));
+    let corrections = if corrections_path.is_file() {
+        Corrections::read(&corrections_path)
+            .map_err(|e| format!("{}: {e}", corrections_path.display()))?
+    } else {
+        Corrections::default()
+    };
+    let file = PageFile {
+        rel: name.clone(),
+        path: path.to_path_buf(),
+        select: None,
+    };
+    Ok(Batch {
+        name,
+        root: path.to_path_buf(),
+        info: Map::new(),
+        dossiers: Vec::new(),
+        rejected: Vec::new(),
+        stack: Some(Stack {
+            files: vec![file],
+            corrections,
+        }),
+    })
 }
 
 #[cfg(test)]
@@ -302,5 +436,39 @@ mod tests {
         );
         let top: Vec<_> = batch.rejected.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(top, ["B/bad name", "B/stray.png"]);
+    }
+
+    #[test]
+    fn a_folder_of_page_files_or_one_file_is_a_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("scan-0042");
+        fs::create_dir_all(&folder).unwrap();
+        for name in ["10.png", "2.png", "batch.toml", "sheets.toml"] {
+            fs::write(folder.join(name), b"").unwrap();
+        }
+        fs::write(folder.join("sheets.toml"), "continues = \"INT-1\"\n").unwrap();
+        let batch = read(&folder).unwrap();
+        let stack = batch.stack.unwrap();
+        let files: Vec<_> = stack.files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(files, ["2.png", "10.png"]);
+        assert_eq!(stack.corrections.continues.as_deref(), Some("INT-1"));
+        assert!(batch.dossiers.is_empty());
+
+        let file = dir.path().join("stack.pdf");
+        fs::write(&file, b"%PDF").unwrap();
+        let batch = read(&file).unwrap();
+        assert_eq!(batch.name, "stack.pdf");
+        assert_eq!(batch.stack.unwrap().files[0].rel, "stack.pdf");
+        fs::write(
+            dir.path().join("stack.sheets.toml"),
+            "[pages]\n1 = \"cover\"\n",
+        )
+        .unwrap();
+        let error = read(&file).unwrap_err();
+        assert!(error.reason.contains("stack.sheets.toml"), "{error}");
+
+        // A folder with a dossier folder is a batch, loose files and all.
+        fs::create_dir_all(folder.join("INT-1")).unwrap();
+        assert!(read(&folder).unwrap().stack.is_none());
     }
 }

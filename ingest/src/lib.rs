@@ -9,6 +9,7 @@
 //! fails the batch. This crate must never know HTTP or the viewer.
 
 pub mod batch;
+pub mod candidates;
 pub mod cpu;
 mod gate;
 mod lock;
@@ -48,6 +49,9 @@ pub struct Options {
     /// it writes a commit grows with what the commit holds, so counting pages
     /// rather than dossiers keeps that bounded, whatever the dossiers' size.
     pub commit_pages: usize,
+    /// The operator's candidate list: when there is one, a stack's cover
+    /// sheets may only name its dossiers (or dossiers already archived).
+    pub candidates: Option<Arc<candidates::Candidates>>,
 }
 
 impl Default for Options {
@@ -57,6 +61,7 @@ impl Default for Options {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: ocr::Limits::default(),
             commit_pages: 20,
+            candidates: None,
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn page_docs(manifest: &store::Manifest) -> Vec<index::PageDoc> {
             text: p.text.clone(),
             scanned,
             metadata: metadata.clone(),
+            kind: p.kind.clone(),
         })
         .collect()
 }

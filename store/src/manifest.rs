@@ -59,12 +59,17 @@ pub struct Manifest {
     /// The manifest this one replaces, for a re-scan.
     #[serde(default)]
     pub replaces: Option<Digest>,
+    /// The separator sheets that placed the dossier's pages, for a dossier
+    /// that came in a scanner stack: kept in the stack's file, not pages of the dossier.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sheets: Vec<SheetRecord>,
 }
 
 impl Manifest {
     /// Every object the manifest names (not itself), sorted, without repeats.
     pub fn objects(&self) -> Vec<Digest> {
         let mut out: Vec<Digest> = self.sources.iter().map(|s| s.sha256).collect();
+        out.extend(self.sheets.iter().map(|s| s.source.sha256));
         for page in &self.pages {
             out.push(page.image.sha256);
             out.extend(page.words.as_ref().map(|w| w.sha256));
@@ -118,6 +123,10 @@ pub struct Page {
     /// because the first reading was in doubt: which one was kept and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reading: Option<Reading>,
+    /// The kind of document a piece separator sheet gave the page (one of
+    /// the index's kinds); without one, the page's text decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// The two readings of a doubtful page and the one kept.
@@ -145,12 +154,25 @@ pub struct ReadingScore {
     pub confidence: f32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageSource {
     pub path: String,
     pub sha256: Digest,
     /// 0-based page inside a multi-page file.
     pub page: usize,
+    /// For a page that came in a scanner stack: its number in the stack,
+    /// from 1, as ingest reports them and corrections files name them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_page: Option<usize>,
+}
+
+/// A separator sheet of a scanner stack, as a manifest keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetRecord {
+    /// Where the sheet is: its file, and its page there and in the stack.
+    pub source: PageSource,
+    /// What it says: `cover INT-2026-00001`, `piece diploma`.
+    pub sheet: String,
 }
 
 /// An input that was not stored, and why.

@@ -78,6 +78,7 @@ fn main() {
                     text,
                     scanned: Some(scanned),
                     metadata: metadata.clone(),
+                    kind: None,
                 }
             })
             .collect();

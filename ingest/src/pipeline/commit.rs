@@ -42,7 +42,8 @@ pub(super) async fn store_dossier(
     let mut rejected = start.rejected.clone();
     let mut records = Vec::new();
     let mut pdf_pages = Vec::new();
-    for (_, output) in pages {
+    let mut missed_sheets = Vec::new();
+    for (placed_as, output) in pages {
         let number = records.len() + 1;
         let stored = match output {
             Ok(PageOutput::Fresh(fresh)) => Ok(store_fresh_page(shared, number, *fresh).await?),
@@ -50,13 +51,20 @@ pub(super) async fn store_dossier(
             Err(rejection) => Err(rejection),
         };
         match stored {
-            Ok((record, pdf_page)) => {
+            Ok((mut record, pdf_page)) => {
+                if let Some(selected) = start.placed.get(&placed_as) {
+                    record.kind = selected.kind.clone();
+                    record.source.stack_page = Some(selected.stack_page);
+                    if crate::sheets::looks_like_sheet(&record.text) {
+                        missed_sheets.push(selected.stack_page);
+                    }
+                }
                 records.push(record);
                 pdf_pages.push(pdf_page);
             }
             Err(rejection) => {
                 let rejection = Rejection {
-                    path: format!("{}/{}", start.batch.name, rejection.path),
+                    path: start.batch.path(&rejection.path),
                     error: rejection.error,
                 };
                 rejected.push(rejection.clone());
@@ -65,7 +73,11 @@ pub(super) async fn store_dossier(
         }
     }
     if records.is_empty() {
-        not_stored(shared, &start).await?;
+        not_stored(shared, &start, "no readable page: dossier not stored").await?;
+        return Ok(None);
+    }
+    if let Some(first) = missed_sheets.first() {
+        not_stored(shared, &start, &missed_sheet(*first)).await?;
         return Ok(None);
     }
 
@@ -86,6 +98,7 @@ pub(super) async fn store_dossier(
         alto: Some(files.alto),
         rejected,
         replaces: start.replaces,
+        sheets: start.sheets.clone(),
     };
     let manifest_ref = commit(shared, &start, &manifest).await?;
     let store_seconds = started.elapsed().as_secs_f64() - pdf_seconds;
@@ -146,6 +159,7 @@ async fn store_fresh_page(
         confidence: (recognition.confidence * 10.0).round() / 10.0,
         text: recognition.text.clone(),
         reading,
+        kind: None,
     };
     // Cached at once, before the dossier commits: a run that is killed later
     // finds this page done and does not read it again.
@@ -195,24 +209,33 @@ async fn load_pdf_page(shared: &Shared, page: &manifest::Page) -> Result<PdfPage
     Ok((image, words))
 }
 
-/// A dossier none of whose pages could be read: not stored, its original
-/// files kept all the same and named by the ledger.
-async fn not_stored(shared: &Shared, start: &Start) -> Result<()> {
-    const ERROR: &str = "no readable page: dossier not stored";
-    let path = format!("{}/{}", start.batch.name, start.id);
+/// Why a stack's dossier must not be stored as split: page `first` reads as
+/// a separator sheet whose codes were missed, so the pages after it may be
+/// another dossier's. Its pages are read and kept; once the corrections file
+/// names the sheet, ingesting the stack again reuses every reading.
+fn missed_sheet(first: usize) -> String {
+    format!(
+        "page {first} of the stack reads as a separator sheet whose codes could not be read: \
+         dossier not stored, its pages kept with the stack; name the sheet in the stack's \
+         corrections file (`{first} = \"cover ID\"`, `\"piece KIND\"` or `\"page\"`) and ingest it again"
+    )
+}
+
+/// A dossier none of whose pages could be read, or that cannot be stored as
+/// it came: not stored, its original files kept all the same and named by the ledger.
+async fn not_stored(shared: &Shared, start: &Start, error: &str) -> Result<()> {
+    let error = error.to_owned();
+    let path = start.batch.path(&start.id);
     shared
         .store
         .append(Event::Rejected {
             batch: start.batch.name.clone(),
             path: path.clone(),
-            error: ERROR.into(),
+            error: error.clone(),
             objects: start.sources.iter().map(|s| s.sha256).collect(),
         })
         .await?;
-    shared.reject(Rejection {
-        path,
-        error: ERROR.into(),
-    });
+    shared.reject(Rejection { path, error });
     let progress = &shared.job.progress;
     progress.dossier_done(&start.id, Outcome::NotStored);
     Ok(())

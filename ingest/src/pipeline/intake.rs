@@ -2,12 +2,14 @@
 //! skips dossiers that have not changed, and queues their pages for the OCR
 //! workers (or straight for the assembler when an earlier run read them).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use store::manifest::{self, Manifest, PageSource, Rejection, Source};
+use serde_json::{Map, Value};
+use store::manifest::{self, Manifest, PageSource, Rejection, SheetRecord, Source};
 use store::{Bytes, Digest, Event, sha256};
 use tokio::sync::mpsc;
 use tracing::{info, info_span};
@@ -16,7 +18,7 @@ use super::{
     BatchRef, PageDone, PageJob, PageOutput, Shared, SourceBytes, SourceFile, Start, ToAssembler,
     cache_key, read_scan,
 };
-use crate::batch::{self, PageFile};
+use crate::batch::{self, PageFile, Selected};
 use crate::{Error, Outcome, Result};
 
 /// Where intake sends its work.
@@ -47,11 +49,17 @@ pub(super) async fn intake(shared: &Arc<Shared>, queues: &Queues) -> Result<()> 
         for rejection in listing.rejected {
             record_rejection(shared, &listing.name, rejection).await?;
         }
+        let single_file = listing.root.is_file();
         let batch = BatchRef {
             name: listing.name,
             info: Arc::new(listing.info),
+            single_file,
         };
-        for dossier in listing.dossiers {
+        let dossiers = match listing.stack {
+            Some(stack) => super::split::split_stack(shared, &batch, stack).await?,
+            None => listing.dossiers,
+        };
+        for dossier in dossiers {
             seq += 1;
             for rejection in &dossier.rejected {
                 record_rejection(shared, &batch.name, rejection.clone()).await?;
@@ -93,7 +101,7 @@ async fn intake_dossier(
 ) -> Result<()> {
     let current = shared.store.manifest(&dossier.id).await?;
     let manifest = current.as_ref().map(|(_, manifest)| manifest);
-    let taken = take_files(shared, &batch.name, &dossier.files, manifest).await?;
+    let taken = take_files(shared, batch, &dossier.files, manifest).await?;
     for rejection in &taken.rejected {
         record_rejection(shared, &batch.name, rejection.clone()).await?;
     }
@@ -102,7 +110,20 @@ async fn intake_dossier(
         progress.dossier_done(&dossier.id, Outcome::NotStored);
         return Ok(());
     }
-    if let Some(manifest) = manifest.filter(|m| unchanged(shared, m, &dossier, &taken.files)) {
+    let carried = match (&dossier.stack, manifest) {
+        (Some(_), Some(manifest)) => Carried::from(manifest, &taken.files),
+        _ => Carried::default(),
+    };
+    let metadata = match (&dossier.stack, manifest) {
+        // A stack's dossier the candidate list does not describe keeps what it had.
+        (Some(_), Some(manifest)) if dossier.metadata.is_empty() => manifest.metadata.clone(),
+        _ => dossier.metadata.clone(),
+    };
+    let is_unchanged = |m: &Manifest| match &dossier.stack {
+        Some(sheets) => stack_unchanged(shared, m, &metadata, &carried, sheets, &taken.files),
+        None => unchanged(shared, m, &dossier, &taken.files),
+    };
+    if let Some(manifest) = manifest.filter(|m| is_unchanged(m)) {
         info!(dossier = %dossier.id, "unchanged");
         let mut outcomes = shared.outcomes();
         outcomes
@@ -119,22 +140,125 @@ async fn intake_dossier(
     tally
         .existing
         .fetch_add(taken.already_stored, Ordering::Relaxed);
-    let expected: usize = taken.files.iter().map(|f| f.pages).sum();
-    shared.job.progress.pages_found(expected as u64);
+    let fresh: usize = taken.files.iter().map(SourceFile::selected).sum();
+    shared.job.progress.pages_found(fresh as u64);
     let mut rejected = dossier.rejected;
     rejected.extend(taken.rejected);
+    let mut sources = carried.sources;
+    for source in taken.sources {
+        if !sources
+            .iter()
+            .any(|s| s.sha256 == source.sha256 && s.path == source.path)
+        {
+            sources.push(source);
+        }
+    }
+    let mut sheets = carried.sheets;
+    sheets.extend(dossier.stack.unwrap_or_default());
+    let first = carried.pages.len();
     let start = Start {
         seq,
         id: dossier.id,
         batch: batch.clone(),
-        metadata: dossier.metadata,
-        sources: taken.sources,
-        expected,
+        metadata,
+        sources,
+        expected: first + fresh,
         rejected,
         replaces: current.map(|(digest, _)| digest),
+        placed: placements(first, &taken.files),
+        sheets,
     };
     send(&queues.done, ToAssembler::Start(Box::new(start))).await?;
-    queue_pages(shared, seq, taken.files, queues).await
+    for (n, page) in carried.pages.into_iter().enumerate() {
+        let output = Ok(PageOutput::Reused(Box::new(page)));
+        let done = PageDone {
+            seq,
+            number: n + 1,
+            output,
+        };
+        send(&queues.done, ToAssembler::Page(done)).await?;
+    }
+    queue_pages(shared, seq, first, taken.files, queues).await
+}
+
+/// What a stack's dossier keeps of its archived version: the pages that
+/// came in other files (earlier stacks), with their sources and sheets.
+#[derive(Default)]
+struct Carried {
+    pages: Vec<manifest::Page>,
+    sources: Vec<Source>,
+    sheets: Vec<SheetRecord>,
+}
+
+impl Carried {
+    fn from(manifest: &Manifest, files: &[SourceFile]) -> Carried {
+        let elsewhere = |digest: &Digest| !files.iter().any(|f| f.digest == *digest);
+        let pages: Vec<manifest::Page> = manifest
+            .pages
+            .iter()
+            .filter(|p| elsewhere(&p.source.sha256))
+            .cloned()
+            .collect();
+        let sources = manifest
+            .sources
+            .iter()
+            .filter(|s| pages.iter().any(|p| p.source.sha256 == s.sha256))
+            .cloned()
+            .collect();
+        let sheets = manifest
+            .sheets
+            .iter()
+            .filter(|s| elsewhere(&s.source.sha256))
+            .cloned()
+            .collect();
+        Carried {
+            pages,
+            sources,
+            sheets,
+        }
+    }
+}
+
+/// Where each page of a stack's files goes, by its number in the dossier.
+fn placements(first: usize, files: &[SourceFile]) -> BTreeMap<usize, Selected> {
+    files
+        .iter()
+        .flat_map(|f| f.select.iter().flatten())
+        .enumerate()
+        .map(|(n, selected)| (first + n + 1, selected.clone()))
+        .collect()
+}
+
+/// Whether a stack's dossier is archived exactly as this stack places it.
+fn stack_unchanged(
+    shared: &Shared,
+    manifest: &Manifest,
+    metadata: &Map<String, Value>,
+    carried: &Carried,
+    sheets: &[SheetRecord],
+    files: &[SourceFile],
+) -> bool {
+    let archived: Vec<(Digest, usize, Option<&str>)> = manifest
+        .pages
+        .iter()
+        .map(|p| (p.source.sha256, p.source.page, p.kind.as_deref()))
+        .collect();
+    let carried_pages = carried
+        .pages
+        .iter()
+        .map(|p| (p.source.sha256, p.source.page, p.kind.as_deref()));
+    let placed = files.iter().flat_map(|f| {
+        f.select
+            .iter()
+            .flatten()
+            .map(|s| (f.digest, s.page, s.kind.as_deref()))
+    });
+    let intended: Vec<_> = carried_pages.chain(placed).collect();
+    let all_sheets: Vec<&SheetRecord> = carried.sheets.iter().chain(sheets).collect();
+    archived == intended
+        && manifest.sheets.iter().collect::<Vec<_>>() == all_sheets
+        && manifest.metadata == *metadata
+        && manifest.settings == shared.settings
 }
 
 /// A dossier's files as intake took them.
@@ -152,12 +276,12 @@ struct Taken {
 /// Reads, hashes, counts the pages of and stores each file of a dossier.
 async fn take_files(
     shared: &Shared,
-    batch: &str,
+    batch: &BatchRef,
     files: &[PageFile],
     current: Option<&Manifest>,
 ) -> Result<Taken> {
     let mut taken = Taken::default();
-    for PageFile { rel, path } in files {
+    for PageFile { rel, path, select } in files {
         // A scan is several MB (tens for colour TIFFs), held from reading to
         // storing: taken through the workers' gate, so that it never comes on
         // top of their own peaks. That kept the peak of a long batch from
@@ -177,7 +301,7 @@ async fn take_files(
             Ok(scan) => scan,
             Err(error) => {
                 taken.rejected.push(Rejection {
-                    path: format!("{batch}/{rel}"),
+                    path: batch.path(rel),
                     error,
                 });
                 continue;
@@ -214,13 +338,14 @@ async fn take_files(
             bytes: held_bytes(path, bytes, pages),
             digest,
             pages,
+            select: select.clone(),
         });
     }
     Ok(taken)
 }
 
 /// A file's bytes, read on the blocking pool; shared, so that storing them does not copy them.
-async fn read_file(path: &Path) -> Result<Bytes, String> {
+pub(super) async fn read_file(path: &Path) -> Result<Bytes, String> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || read_scan(&path))
         .await
@@ -301,13 +426,18 @@ fn unchanged(
 async fn queue_pages(
     shared: &Shared,
     seq: u64,
+    first: usize,
     files: Vec<SourceFile>,
     queues: &Queues,
 ) -> Result<()> {
-    let mut number = 0;
+    let mut number = first;
     for file in files {
         let file = Arc::new(file);
-        for page_in_file in 0..file.pages {
+        let pages: Vec<usize> = match &file.select {
+            Some(selected) => selected.iter().map(|s| s.page).collect(),
+            None => (0..file.pages).collect(),
+        };
+        for page_in_file in pages {
             number += 1;
             let key = cache_key(&shared.settings, &file.digest, page_in_file);
             if let Some(page) = reuse(shared, &key, &file, page_in_file).await {
@@ -354,6 +484,7 @@ async fn reuse(
         path: file.rel.clone(),
         sha256: file.digest,
         page: page_in_file,
+        stack_page: None,
     };
     Some(page)
 }

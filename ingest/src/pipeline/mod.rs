@@ -16,6 +16,7 @@
 mod assemble;
 mod commit;
 mod intake;
+mod split;
 mod worker;
 
 use std::borrow::Cow;
@@ -62,8 +63,17 @@ struct SourceFile {
     rel: String,
     bytes: SourceBytes,
     digest: Digest,
-    /// Pages in the file, each one job.
+    /// Pages in the file.
     pages: usize,
+    /// The pages of a stack's file that belong to the dossier (all, without).
+    select: Option<Vec<crate::batch::Selected>>,
+}
+
+impl SourceFile {
+    /// How many of its pages the dossier takes.
+    fn selected(&self) -> usize {
+        self.select.as_ref().map_or(self.pages, Vec::len)
+    }
 }
 
 /// Where a worker finds a page file's bytes.
@@ -99,6 +109,20 @@ impl SourceFile {
 struct BatchRef {
     name: String,
     info: Arc<Map<String, Value>>,
+    /// The batch is one stack file, named by its own name.
+    single_file: bool,
+}
+
+impl BatchRef {
+    /// An input of the batch as reports name it: under the batch's folder,
+    /// or as it is for a stack given as one file.
+    fn path(&self, rel: &str) -> String {
+        if self.single_file {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", self.name)
+        }
+    }
 }
 
 /// A dossier's pages are about to arrive.
@@ -113,6 +137,11 @@ struct Start {
     rejected: Vec<Rejection>,
     /// The manifest this dossier's new one replaces.
     replaces: Option<Digest>,
+    /// Pages that came in a stack, by number in the dossier: their place
+    /// in the stack and the kind their piece sheet gave them.
+    placed: BTreeMap<usize, crate::batch::Selected>,
+    /// The stack's sheets that placed the pages.
+    sheets: Vec<manifest::SheetRecord>,
 }
 
 enum PageOutput {
@@ -351,6 +380,7 @@ mod tests {
             bytes: SourceBytes::OnDisk(path.clone()),
             digest: sha256(b"the scan as intake read it"),
             pages: 1,
+            select: None,
         };
         assert_eq!(&*file.bytes().unwrap(), b"the scan as intake read it");
 

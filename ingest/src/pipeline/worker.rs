@@ -192,6 +192,7 @@ impl OcrWorker {
                 path: job.source.rel.clone(),
                 sha256: job.source.digest,
                 page: job.page_in_file,
+                stack_page: None,
             },
             cache_key: job.cache_key,
             reading: None,
