@@ -71,6 +71,45 @@ pub enum Command {
     /// The settings in force (archive, store, viewer address) and where each came from.
     #[command(after_help = CONFIG_HELP)]
     Config,
+    /// Print separator sheets for scanner stacks: a cover sheet per dossier, a piece sheet per kind.
+    #[command(after_help = SHEETS_HELP)]
+    Sheets(SheetsArgs),
+}
+
+const SHEETS_HELP: &str = "\
+A stack given to `dossier ingest` (one PDF or TIFF, or a folder of page files
+in scan order) is split at its sheets: each cover sheet starts a dossier, each
+piece sheet gives its kind to the pages after it. Sheets are kept with the
+stack, not made pages of the dossier.
+
+The candidate list (CSV with a header row and a `dossier` column, or TOML with
+a table per dossier) gives each cover sheet its name and corps, becomes the
+dossiers' metadata, and is kept in the archive folder: from then on a cover
+sheet naming a dossier not in the list (nor archived) is refused.
+
+Pages the split cannot place are reported with their numbers and kept with the
+stack; name their sheets in STACK.sheets.toml beside a stack file (sheets.toml
+in a stack folder) and ingest the stack again:
+  continues = \"INT-2026-00001\"   # the stack starts inside this dossier
+  [pages]
+  7 = \"cover INT-2026-00002\"     # a cover sheet whose codes were not read
+  12 = \"piece diploma\"
+  13 = \"page\"                    # not a sheet after all";
+
+#[derive(Debug, Args)]
+pub struct SheetsArgs {
+    /// Where to write the PDF/A of sheets.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// The candidate list: a cover sheet for each of its dossiers.
+    #[arg(long)]
+    pub list: Option<PathBuf>,
+    /// A cover sheet for this dossier too (repeat for more).
+    #[arg(long = "dossier")]
+    pub dossiers: Vec<String>,
+    /// Also a piece sheet for each kind of document (alone, without --list or --dossier).
+    #[arg(long)]
+    pub pieces: bool,
 }
 
 const CONFIG_HELP: &str = "\
@@ -201,7 +240,9 @@ Results show matching pages with the hits in bold, then counts by kind and year.
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Batch folders: one subfolder per dossier.
+    /// Batch folders (one subfolder per dossier), or scanner stacks split
+    /// at their separator sheets: a multi-page PDF or TIFF, or a folder of
+    /// page files in scan order.
     #[arg(required = true)]
     pub batches: Vec<PathBuf>,
     /// Tesseract languages.

@@ -14,6 +14,9 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<u8> {
     if let Command::Config = cli.command {
         return crate::config::print(&settings, json);
     }
+    if let Command::Sheets(args) = cli.command {
+        return crate::sheets::print(&settings.archive.value, args, json);
+    }
     check_folders(&cli.command)?;
     // Only an ingest that names a lock changes it; every other command stores
     // under the one the archive remembers.
@@ -44,7 +47,9 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<u8> {
         Command::Serve(args) => serve(archive, args, settings.addr.value).await,
         Command::Watch(args) => crate::watch::watch(&archive, args, json).await,
         Command::User(command) => user(&archive, command, json),
-        Command::Config => unreachable!("answered before opening the archive"),
+        Command::Config | Command::Sheets(_) => {
+            unreachable!("answered before opening the archive")
+        }
     }
 }
 
@@ -60,7 +65,8 @@ fn opening(command: &Command) -> Opening {
 }
 
 /// A batch or inbox that is not a folder is a mistake on the command line,
-/// said before anything is created: not a rejected file of a batch.
+/// said before anything is created: not a rejected file of a batch. (A file
+/// given to `ingest` is a scanner stack.)
 fn check_folders(command: &Command) -> Result<()> {
     let (what, folders) = match command {
         Command::Ingest(args) => ("batch", args.batches.as_slice()),
@@ -70,6 +76,7 @@ fn check_folders(command: &Command) -> Result<()> {
     for folder in folders {
         match std::fs::metadata(folder) {
             Ok(meta) if meta.is_dir() => {}
+            Ok(meta) if meta.is_file() && what == "batch" => {}
             Ok(_) => bail!(
                 "the {what} {} is a file: a {what} is a folder{}",
                 folder.display(),
@@ -411,6 +418,10 @@ pub async fn run_ingest(
     options: ingest::Options,
     progress: Arc<dyn ingest::Progress>,
 ) -> Result<ingest::Report> {
+    let mut options = options;
+    options.candidates = ingest::candidates::load(&archive.root)
+        .map_err(anyhow::Error::msg)?
+        .map(Arc::new);
     let job = ingest::Job {
         batches,
         archive: archive.root.clone(),

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod output;
 mod progress;
+mod sheets;
 mod watch;
 
 use std::process::ExitCode;

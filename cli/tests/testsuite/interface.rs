@@ -168,6 +168,20 @@ fn every_field_of_every_json_example_is_printed() {
     take("reindex", dossier(&archive, &["reindex", "--json"]), 0);
     take("keygen", dossier(&archive, &["keygen", "--json"]), 0);
     take("config", dossier(&archive, &["config", "--json"]), 0);
+    let list = dir.path().join("list.csv");
+    std::fs::write(&list, "dossier,name\nINT-2026-00004,ABENA Luc\n").unwrap();
+    let sheets = dir.path().join("sheets.pdf");
+    let (list_arg, sheets_arg) = (list.to_str().unwrap(), sheets.to_str().unwrap());
+    take(
+        "sheets",
+        dossier(
+            &archive,
+            &[
+                "sheets", "--out", sheets_arg, "--list", list_arg, "--pieces", "--json",
+            ],
+        ),
+        0,
+    );
     take(
         "export",
         dossier(

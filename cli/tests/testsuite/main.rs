@@ -9,6 +9,7 @@ mod interface;
 mod paths;
 mod s3;
 mod snapshots;
+mod stacks;
 mod tidy;
 mod util;
 mod watch;
