@@ -122,10 +122,8 @@ fn read_page(bytes: &[u8], page: usize, limits: &ocr::Limits) -> Found {
         return Found::Page;
     };
     let grey = scan.image.into_luma8();
-    let mut ours = barcode::read(&grey)
-        .into_iter()
-        .filter_map(|code| Sheet::parse(&code));
-    match ours.next() {
+    let code = barcode::read(&grey, |text| Sheet::parse(text).is_some());
+    match code.as_deref().and_then(Sheet::parse) {
         None => Found::Page,
         Some(Ok(sheet)) => Found::Sheet(sheet),
         Some(Err(why)) => Found::Unusable(why),

@@ -204,14 +204,16 @@ pub fn draw(page: &SheetPage, fonts: &Fonts) -> Result<(GrayImage, Vec<pdf::Word
             canvas.text(english, 80.0, false, y + 40)
         }
     };
-    // A QR code of ~7 cm and a Code 128 of ~12 cm: both read from a
-    // photocopy at 150 dpi, turned or skewed (benches: `sheets`).
+    // A QR code of ~6 cm and a Code 128 of ~15 x 4 cm, each enough alone:
+    // read from photocopies and faxes at 150 dpi, turned or skewed (benches:
+    // `dossier-sheets-bench`). The bars are tall so that a line across them
+    // skewed 15 degrees still crosses every bar.
     let qr_modules = barcode::encode(&code, Symbology::Qr)?.width;
-    let module = (820 / qr_modules).max(8);
-    y = canvas.code(&code, Symbology::Qr, module, 0, y + 140)?;
+    let module = (700 / qr_modules).max(8);
+    y = canvas.code(&code, Symbology::Qr, module, 0, y + 120)?;
     let bars = barcode::encode(&code, Symbology::Code128)?.width;
     let bar_module = ((WIDTH - 2 * MARGIN - 200) / bars).clamp(3, 6);
-    y = canvas.code(&code, Symbology::Code128, bar_module, 260, y + 160)?;
+    y = canvas.code(&code, Symbology::Code128, bar_module, 480, y + 120)?;
     canvas.text(&code, 44.0, false, y + 30);
     canvas.text(super::PHRASE, 60.0, true, HEIGHT - 420);
     canvas.text(
@@ -264,13 +266,8 @@ mod tests {
                     .save(Path::new(&dir).join(format!("{}.png", sheet.code().replace(':', "_"))))
                     .unwrap();
             }
-            let codes = barcode::read(&image);
-            assert_eq!(codes.len(), 2, "{codes:?}");
-            assert!(
-                codes
-                    .iter()
-                    .all(|c| Sheet::parse(c) == Some(Ok(sheet.clone())))
-            );
+            let code = barcode::read(&image, |_| true).unwrap();
+            assert_eq!(Sheet::parse(&code), Some(Ok(sheet.clone())));
             let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
             assert!(super::super::looks_like_sheet(&text.join(" ")), "{text:?}");
         }
