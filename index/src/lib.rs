@@ -81,6 +81,9 @@ pub(crate) struct Fields {
     pub corps: Field,
     pub application_no: Field,
     pub manifest: Field,
+    /// `yes`, `no` or `doubtful`: whether the dossier holds every piece its
+    /// checklist asks for (`doubtful`: all there, something to look at).
+    pub complete: Field,
 }
 
 fn text_options(tokenizer: &str, stored: bool) -> TextOptions {
@@ -112,6 +115,7 @@ fn schema() -> (Schema, Fields) {
         corps: b.add_text_field("corps", text_options(FRENCH, false)),
         application_no: b.add_text_field("application_no", STRING),
         manifest: b.add_text_field("manifest", STRING | STORED),
+        complete: b.add_text_field("complete", STRING | STORED | FAST),
     };
     (b.build(), fields)
 }
@@ -136,6 +140,8 @@ pub struct PageDoc {
     pub metadata: BTreeMap<String, String>,
     /// The kind a separator sheet gave the page; without one, its text decides.
     pub kind: Option<String>,
+    /// The dossier against its checklist: `yes`, `no` or `doubtful` (`None`: not checked).
+    pub complete: Option<&'static str>,
 }
 
 /// A search hit.
@@ -177,6 +183,8 @@ pub struct Results {
 pub struct Facets {
     pub kind: BTreeMap<String, u64>,
     pub year: BTreeMap<String, u64>,
+    /// Matching pages of complete (`yes`), incomplete (`no`) and doubtful dossiers.
+    pub complete: BTreeMap<String, u64>,
 }
 
 /// Narrowing a search.
@@ -203,6 +211,8 @@ pub struct Index {
     index: TantivyIndex,
     reader: IndexReader,
     fields: Fields,
+    /// The folder held an index of an earlier layout, now replaced by an empty one.
+    outdated: bool,
 }
 
 impl Index {
@@ -212,7 +222,22 @@ impl Index {
         let (schema, fields) = schema();
         let directory = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| Error::Tantivy(tantivy::TantivyError::from(e)))?;
-        let index = TantivyIndex::open_or_create(directory, schema)?;
+        // The index is derived from the store: one written with an earlier
+        // schema is dropped and made again, and its owner rebuilds it.
+        let (index, outdated) = match TantivyIndex::open_or_create(directory, schema.clone()) {
+            Ok(index) => (index, false),
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                let directory = tantivy::directory::MmapDirectory::open(dir)
+                    .map_err(|e| Error::Tantivy(tantivy::TantivyError::from(e)))?;
+                (
+                    TantivyIndex::create(directory, schema, Default::default())?,
+                    true,
+                )
+            }
+            Err(e) => return Err(e.into()),
+        };
         index
             .tokenizers()
             .register(FRENCH, analyzer(Language::French));
@@ -227,7 +252,14 @@ impl Index {
             index,
             reader,
             fields,
+            outdated,
         })
+    }
+
+    /// Whether opening found an index of an earlier layout and replaced it
+    /// with an empty one, to be rebuilt from the store.
+    pub fn was_outdated(&self) -> bool {
+        self.outdated
     }
 
     /// The single writer of this index (tantivy allows one at a time).
@@ -276,6 +308,7 @@ impl Index {
         let aggregations = serde_json::from_value(serde_json::json!({
             "kind": { "terms": { "field": "kind", "size": 20 } },
             "year": { "terms": { "field": "year", "size": 50 } },
+            "complete": { "terms": { "field": "complete", "size": 3 } },
         }))
         .map_err(|e| Error::Syntax(e.to_string()))?;
         let context = AggContextParams::new(
@@ -365,7 +398,11 @@ impl Index {
 
 fn facets(aggregated: &tantivy::aggregation::agg_result::AggregationResults) -> Facets {
     let mut out = Facets::default();
-    for (name, target) in [("kind", &mut out.kind), ("year", &mut out.year)] {
+    for (name, target) in [
+        ("kind", &mut out.kind),
+        ("year", &mut out.year),
+        ("complete", &mut out.complete),
+    ] {
         if let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
             aggregated.0.get(name)
         {
@@ -421,6 +458,9 @@ impl Writer {
                 if let Some(value) = page.metadata.get(key) {
                     document.add_text(field, value);
                 }
+            }
+            if let Some(complete) = page.complete {
+                document.add_text(f.complete, complete);
             }
             if let Some(value) = page.metadata.get("application_no") {
                 document.add_text(f.application_no, value);

@@ -4,6 +4,7 @@
 //! - `"acte de naissance"`: a phrase; `ngono OR mbarga`; `diplome -master`;
 //! - `ngono~1`: a fuzzy term, one edit away (two at most), for names OCR garbled;
 //! - `dossier:INT-2026-04711`, `kind:birth-certificate`, `lang:eng`, `name:ngono`,
+//!   `complete:no` (dossiers missing a piece; `yes`, `doubtful`),
 //!   `birth_place:douala`, `corps:infirmiers`, `application_no:10001`;
 //! - `scanned:[2026-01-01 TO 2026-06-30]`: plain dates are accepted in ranges.
 

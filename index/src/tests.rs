@@ -35,6 +35,7 @@ fn index_with(pages: &[Page]) -> (tempfile::TempDir, Index) {
             scanned: p.scanned,
             metadata,
             kind: None,
+            complete: None,
         };
         writer.add_pages(p.dossier, "m", &[doc]).unwrap();
     }

@@ -115,6 +115,7 @@ fn index_of(texts: &[&str]) -> (tempfile::TempDir, Index) {
             scanned: None,
             metadata: BTreeMap::new(),
             kind: None,
+            complete: None,
         };
         writer.add_pages(&format!("D-{i}"), "m", &[page]).unwrap();
     }

@@ -79,6 +79,7 @@ fn main() {
                     scanned: Some(scanned),
                     metadata: metadata.clone(),
                     kind: None,
+                    complete: None,
                 }
             })
             .collect();
