@@ -34,6 +34,11 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<u8> {
     if archive.joined {
         let (dossiers, _) = rebuild_index(&archive).await?;
         eprintln!("Indexed its {dossiers} dossier(s) in this folder.");
+    } else if archive.index.was_outdated() {
+        let (dossiers, _) = rebuild_index(&archive).await?;
+        eprintln!(
+            "The index was of an earlier layout: rebuilt from the store ({dossiers} dossier(s))."
+        );
     }
     match cli.command {
         Command::Ingest(args) => ingest(&archive, args, json).await,
@@ -169,6 +174,7 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
                 );
             }
         }
+        print_completeness(&report.completeness);
         if !report.rejected.is_empty() {
             println!("Rejected {} input(s):", report.rejected.len());
             for rejection in &report.rejected {
@@ -181,6 +187,22 @@ async fn ingest(archive: &Archive, args: IngestArgs, json: bool) -> Result<u8> {
     } else {
         exit::REJECTED
     })
+}
+
+/// Each dossier against its checklist, the complete ones counted, the others named.
+fn print_completeness(checks: &std::collections::BTreeMap<String, store::manifest::Completeness>) {
+    if checks.is_empty() {
+        return;
+    }
+    let counts = ingest::completeness::tally(checks.values());
+    let counted: Vec<String> = counts
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    println!("Completeness: {}.", counted.join(", "));
+    for (id, check) in checks.iter().filter(|(_, c)| c.status != "complete") {
+        println!("  {id}: {}", check.summary());
+    }
 }
 
 fn search(archive: &Archive, args: SearchArgs, json: bool) -> Result<u8> {
@@ -269,6 +291,9 @@ async fn show(archive: &Archive, args: ShowArgs, json: bool) -> Result<u8> {
         output::bytes(manifest.pdf.bytes),
         manifest.pdf.sha256
     );
+    if let Some(check) = &manifest.completeness {
+        println!("Completeness ({}): {}", check.checklist, check.summary());
+    }
     for page in &manifest.pages {
         let first_line = page
             .text
@@ -283,8 +308,13 @@ async fn show(archive: &Archive, args: ShowArgs, json: bool) -> Result<u8> {
                 page.skew_degrees, page.confidence
             )
         };
+        let kind = page
+            .kind
+            .as_deref()
+            .map(|k| format!("[{k}] "))
+            .unwrap_or_default();
         println!(
-            "  {:>3}  {:<28} {:<22} {}",
+            "  {:>3}  {:<28} {:<22} {kind}{}",
             page.number,
             page_source(page),
             state,
@@ -298,7 +328,9 @@ async fn show(archive: &Archive, args: ShowArgs, json: bool) -> Result<u8> {
 }
 
 fn page_source(page: &store::manifest::Page) -> String {
-    if page.source.page > 0 {
+    if let Some(number) = page.source.stack_page {
+        format!("{} #{number}", page.source.path)
+    } else if page.source.page > 0 {
         format!("{} p{}", page.source.path, page.source.page + 1)
     } else {
         page.source.path.clone()
@@ -422,6 +454,8 @@ pub async fn run_ingest(
     options.candidates = ingest::candidates::load(&archive.root)
         .map_err(anyhow::Error::msg)?
         .map(Arc::new);
+    options.checklist =
+        Arc::new(ingest::completeness::Checklist::load(&archive.root).map_err(anyhow::Error::msg)?);
     let job = ingest::Job {
         batches,
         archive: archive.root.clone(),

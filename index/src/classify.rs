@@ -85,6 +85,21 @@ pub fn fold(text: &str) -> String {
     folded
 }
 
+/// The kind of a page, and whether the text says it plainly: a title of
+/// one kind only in the page's first lines. A kind found only further down
+/// (a letter that mentions a birth certificate), or titles of two kinds at
+/// the top, is a guess.
+pub fn kind_and_certainty(text: &str) -> (&'static str, bool) {
+    let folded = fold(text);
+    let head: String = folded.lines().take(8).collect::<Vec<_>>().join("\n");
+    let in_head: Vec<&str> = MARKERS
+        .iter()
+        .filter(|(_, markers)| markers.iter().any(|m| head.contains(m)))
+        .map(|(kind, _)| *kind)
+        .collect();
+    (kind(text), in_head.len() == 1)
+}
+
 /// The kind of document a page belongs to.
 pub fn kind(text: &str) -> &'static str {
     let folded = fold(text);
@@ -142,6 +157,17 @@ mod tests {
         let letter = "NGONO Marie\nObjet : demande d'intégration\nMonsieur le Ministre,\n\n\n\n\n\nje joins mon acte de naissance";
         assert_eq!(kind(letter), "application-letter");
         assert_eq!(kind("liste des pièces"), "other");
+    }
+
+    #[test]
+    fn a_kind_found_only_further_down_is_a_guess() {
+        assert_eq!(
+            kind_and_certainty("EXTRAIT DE CASIER JUDICIAIRE\nBulletin n° 3"),
+            ("criminal-record", true)
+        );
+        let mention = "Note\n\n\n\n\n\n\n\n\nvoir l'acte de naissance joint";
+        assert_eq!(kind_and_certainty(mention), ("birth-certificate", false));
+        assert_eq!(kind_and_certainty("Liste des pièces"), ("other", false));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod candidates;
+pub mod completeness;
 pub mod cpu;
 mod gate;
 mod lock;
@@ -52,6 +53,8 @@ pub struct Options {
     /// The operator's candidate list: when there is one, a stack's cover
     /// sheets may only name its dossiers (or dossiers already archived).
     pub candidates: Option<Arc<candidates::Candidates>>,
+    /// The pieces each dossier must hold (`checklist.toml`, else the built-in list).
+    pub checklist: Arc<completeness::Checklist>,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             limits: ocr::Limits::default(),
             commit_pages: 20,
             candidates: None,
+            checklist: Arc::default(),
         }
     }
 }
@@ -160,6 +164,8 @@ pub struct Report {
     /// What went wrong without failing the run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Each dossier of the run (stored or unchanged) against its checklist.
+    pub completeness: std::collections::BTreeMap<String, store::manifest::Completeness>,
 }
 
 /// What stops an ingest as a whole (anything smaller is a rejection).

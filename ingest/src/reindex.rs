@@ -29,6 +29,14 @@ pub fn page_docs(manifest: &store::Manifest) -> Vec<index::PageDoc> {
             _ => None,
         })
         .collect();
+    let complete = manifest
+        .completeness
+        .as_ref()
+        .map(|c| match c.status.as_str() {
+            "complete" => "yes",
+            "incomplete" => "no",
+            _ => "doubtful",
+        });
     manifest
         .pages
         .iter()
@@ -38,6 +46,7 @@ pub fn page_docs(manifest: &store::Manifest) -> Vec<index::PageDoc> {
             scanned,
             metadata: metadata.clone(),
             kind: p.kind.clone(),
+            complete,
         })
         .collect()
 }

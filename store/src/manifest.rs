@@ -63,6 +63,54 @@ pub struct Manifest {
     /// that came in a scanner stack: kept in the stack's file, not pages of the dossier.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sheets: Vec<SheetRecord>,
+    /// Whether the dossier holds the pieces its checklist asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completeness: Option<Completeness>,
+}
+
+/// What a dossier holds against its checklist: every piece present, or
+/// what is missing, out of date or in doubt.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completeness {
+    /// `complete`, `incomplete` (a piece missing or out of date) or
+    /// `doubtful` (every piece there, something to look at).
+    pub status: String,
+    /// The checklist applied: `default`, `corps: ...` or `recruitment: ...`.
+    pub checklist: String,
+    /// Pages found of each kind the checklist names.
+    pub present: std::collections::BTreeMap<String, usize>,
+    /// Kinds with fewer pages than asked (`criminal-record`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// Pieces older than allowed at the scan date: `medical-certificate 2025-11-02`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired: Vec<String>,
+    /// What a person should look at: a kind the classifier was unsure of, a
+    /// date not read, the candidate's name or birth date not found where
+    /// expected. Never corrected, only said.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubtful: Vec<String>,
+}
+
+impl Completeness {
+    /// One line for people: `complete`, or `missing: criminal-record; expired: ...`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (label, items) in [
+            ("missing", &self.missing),
+            ("expired", &self.expired),
+            ("doubtful", &self.doubtful),
+        ] {
+            if !items.is_empty() {
+                parts.push(format!("{label}: {}", items.join(", ")));
+            }
+        }
+        if parts.is_empty() {
+            self.status.clone()
+        } else {
+            parts.join("; ")
+        }
+    }
 }
 
 impl Manifest {

@@ -83,10 +83,12 @@ pub(super) async fn store_dossier(
 
     let (output, pdf_seconds) = build_pdf(shared, &start, pdf_pages).await?;
     let files = put_files(shared, output, &records).await?;
+    let stored_at = store::now_rfc3339();
+    let completeness = completeness(shared, &start, &records, &stored_at);
     let manifest = Manifest {
         version: manifest::VERSION,
         dossier: start.id.clone(),
-        stored_at: store::now_rfc3339(),
+        stored_at,
         batch: (*start.batch.info).clone(),
         metadata: start.metadata.clone(),
         settings: shared.settings.clone(),
@@ -99,6 +101,7 @@ pub(super) async fn store_dossier(
         rejected,
         replaces: start.replaces,
         sheets: start.sheets.clone(),
+        completeness: Some(completeness),
     };
     let manifest_ref = commit(shared, &start, &manifest).await?;
     let store_seconds = started.elapsed().as_secs_f64() - pdf_seconds;
@@ -330,11 +333,35 @@ async fn commit(shared: &Shared, start: &Start, manifest: &Manifest) -> Result<O
 }
 
 /// Counts the dossier in the run's report and in its batch's seal.
+/// The dossier against its checklist, as of its scan date (`batch.toml`'s
+/// `scanned_at`, else today).
+fn completeness(
+    shared: &Shared,
+    start: &Start,
+    pages: &[manifest::Page],
+    stored_at: &str,
+) -> manifest::Completeness {
+    use crate::completeness::dates;
+    let scanned = start
+        .batch
+        .info
+        .get("scanned_at")
+        .and_then(Value::as_str)
+        .and_then(dates::parse)
+        .or_else(|| dates::parse(stored_at))
+        .expect("the store's clock writes RFC 3339");
+    let checklist = &shared.job.options.checklist;
+    crate::completeness::check(checklist, pages, &start.metadata, scanned)
+}
+
 fn record_stored(shared: &Shared, start: &Start, manifest: &Manifest, manifest_ref: &ObjectRef) {
     let mut outcomes = shared.outcomes();
     outcomes
         .stored
         .push((start.id.clone(), manifest.pages.len()));
+    if let Some(check) = &manifest.completeness {
+        outcomes.checks.insert(start.id.clone(), check.clone());
+    }
     let seal = outcomes.sealed.entry(start.batch.name.clone()).or_default();
     seal.dossiers.push(start.id.clone());
     seal.objects.extend(manifest.objects());

@@ -129,6 +129,9 @@ async fn intake_dossier(
         outcomes
             .unchanged
             .push((dossier.id.clone(), manifest.pages.len()));
+        if let Some(check) = &manifest.completeness {
+            outcomes.checks.insert(dossier.id.clone(), check.clone());
+        }
         drop(outcomes);
         let progress = &shared.job.progress;
         progress.dossier_done(&dossier.id, Outcome::Unchanged);

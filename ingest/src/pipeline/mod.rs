@@ -224,6 +224,8 @@ struct Outcomes {
     unchanged: Vec<(String, usize)>,
     /// Per batch, what its seal covers.
     sealed: BTreeMap<String, Seal>,
+    /// Each dossier against its checklist.
+    checks: BTreeMap<String, manifest::Completeness>,
 }
 
 /// What the stages share.
@@ -351,6 +353,7 @@ fn report(shared: &Shared, started: Instant) -> Report {
         stats: std::mem::take(&mut *tally.stats.lock().expect("no panics while held")),
         recovered: None,
         warnings: Vec::new(),
+        completeness: outcomes.checks,
     }
 }
 
