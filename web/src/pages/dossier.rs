@@ -36,6 +36,9 @@ async fn dossier(State(app): State<Arc<App>>, viewer: Viewer, Path(id): Path<Str
             @if let Some(name) = m.metadata.get("name") {
                 p.lead { (value_text(name)) }
             }
+            @if let Some(check) = &m.completeness {
+                p.completeness title=(check.checklist) { (super::incomplete::badge(lang, check)) }
+            }
         }
         div.columns {
             section.card {
@@ -94,7 +97,7 @@ async fn dossier(State(app): State<Arc<App>>, viewer: Viewer, Path(id): Path<Str
                         @if page.blank {
                             span.tag.soft { (t(lang, "blank")) }
                         } @else {
-                            span.tag { (kind_label(lang, index::classify::kind(&page.text))) }
+                            span.tag { (kind_label(lang, page.kind.as_deref().unwrap_or_else(|| index::classify::kind(&page.text)))) }
                         }
                         br;
                         span.muted { (t(lang, "confidence")) " " (format!("{:.0}", page.confidence)) " · " (t(lang, "skew")) " " (format!("{:.2}°", page.skew_degrees)) }

@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod dossier;
+mod incomplete;
 mod search;
 mod signin;
 mod viewer;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<Arc<App>> {
         .merge(signin::routes())
         .merge(search::routes())
         .merge(dossier::routes())
+        .merge(incomplete::routes())
         .merge(viewer::routes())
         .merge(audit::routes())
         .merge(accounts::routes())
@@ -148,6 +150,7 @@ fn layout(lang: Lang, viewer: Option<&Viewer>, title: &str, here: &str, body: Ma
                     nav {
                         @if let Some(v) = viewer {
                             a href="/" { (t(lang, "search")) }
+                            a href="/incomplete" { (t(lang, "incomplete-dossiers")) }
                             @if v.role.can_audit() {
                                 a href="/audit/access" { (t(lang, "access-log")) }
                             }

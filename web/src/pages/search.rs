@@ -29,8 +29,14 @@ struct SearchQuery {
     doclang: String,
     #[serde(default)]
     year: String,
+    /// Dossiers against their checklist: `yes`, `no` or `doubtful`.
+    #[serde(default)]
+    complete: String,
     limit: Option<usize>,
 }
+
+/// The values of the `complete` filter, as indexed.
+const COMPLETENESS: &[&str] = &["no", "doubtful", "yes"];
 
 impl SearchQuery {
     /// The index query: the words typed plus the filters chosen.
@@ -45,6 +51,9 @@ impl SearchQuery {
         if self.year.len() == 4 && self.year.chars().all(|c| c.is_ascii_digit()) {
             parts.push(format!("scanned:[{0}-01-01 TO {0}-12-31]", self.year));
         }
+        if COMPLETENESS.contains(&self.complete.as_str()) {
+            parts.push(format!("complete:{}", self.complete));
+        }
         parts.retain(|p| !p.is_empty());
         parts.join(" ")
     }
@@ -55,6 +64,7 @@ impl SearchQuery {
             kind: self.kind.clone(),
             doclang: self.doclang.clone(),
             year: self.year.clone(),
+            complete: self.complete.clone(),
             limit: None,
         };
         change(&mut next);
@@ -63,6 +73,7 @@ impl SearchQuery {
             ("kind", &next.kind),
             ("doclang", &next.doclang),
             ("year", &next.year),
+            ("complete", &next.complete),
         ] {
             if !value.is_empty() {
                 url.push_str(&format!("&{name}={}", encode(value)));
@@ -195,6 +206,19 @@ fn results_view(lang: Lang, query: &SearchQuery, found: &index::Results, limit: 
                         li {
                             a href=(query.url(|q| q.year = y.clone())) class=@if query.year == *y { "on" } { (y) }
                             " " span.count { (n) }
+                        }
+                    }
+                }
+                @if !found.facets.complete.is_empty() {
+                    h2 { (t(lang, "completeness")) }
+                    ul {
+                        @for c in COMPLETENESS {
+                            @if let Some(n) = found.facets.complete.get(*c) {
+                                li {
+                                    a href=(query.url(|q| q.complete = (*c).to_owned())) class=@if query.complete == *c { "on" } { (t(lang, &format!("complete-{c}"))) }
+                                    " " span.count { (n) }
+                                }
+                            }
                         }
                     }
                 }
