@@ -12,6 +12,7 @@
 
 pub mod cer;
 pub mod documents;
+pub mod gaps;
 pub mod render;
 pub mod rng;
 

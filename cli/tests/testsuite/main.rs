@@ -4,6 +4,7 @@
 
 mod audit;
 mod cli;
+mod completeness;
 mod crash;
 mod interface;
 mod paths;
