@@ -49,6 +49,9 @@ fn depends_on(package: &str, krate: &str) -> bool {
             krate,
         ])
         .current_dir(root())
+        // rustc, which cargo runs to learn the target, reads source from
+        // its standard input: never the test's own.
+        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     out.status.success() && !out.stdout.is_empty()
