@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success (ingest: every input stored; verify: archive intact)
-  1  fatal error, or a usage error: no archive at the path, a batch or inbox
-     that is not a folder, a config file that cannot be read
+  1  fatal error, or a usage error: no archive at the path, a batch that does
+     not exist, an inbox that is not a folder, a config file that cannot be read
   2  ingest: some inputs rejected, the rest stored
   3  verify, verify-file: problems found / file not in the archive
   4  show: no such dossier";

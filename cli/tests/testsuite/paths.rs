@@ -111,16 +111,17 @@ fn a_missing_batch_or_inbox_is_a_usage_error_before_anything_is_made() {
     );
     assert!(!archive.exists());
 
-    // One good batch and one file named as a batch: nothing is ingested.
+    // A file given as a batch is a scanner stack: a page with no cover
+    // sheet before it is not placed, but reported and kept.
     let file = samples().join("batch/INT-2026-00001/001.png");
-    let batch = samples().join("batch");
-    let out = dossier(
-        &archive,
-        &["ingest", batch.to_str().unwrap(), file.to_str().unwrap()],
+    let stack_archive = dir.path().join("stack-archive");
+    let out = dossier(&stack_archive, &["ingest", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("001.png (pages 1): not placed: no cover sheet before them"),
+        "{stdout}"
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("is a file"), "{}", stderr(&out));
-    assert!(!archive.exists());
 
     let inbox = dir.path().join("inbox");
     let out = dossier(&archive, &["watch", inbox.to_str().unwrap(), "--once"]);
