@@ -143,7 +143,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The folder scanners drop batch folders into. Batches move to INBOX/_done or INBOX/_failed.
+    /// The folder scanners drop batch folders or stack files (PDF, TIFF) into.
+    /// Batches move to INBOX/_done or INBOX/_failed.
     pub inbox: PathBuf,
     /// A batch without a `.done` marker is taken once unchanged for this many seconds.
     #[arg(long, default_value_t = 10.0)]

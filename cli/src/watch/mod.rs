@@ -1,10 +1,12 @@
-//! `dossier watch INBOX`: a hot folder. Each batch folder dropped in the inbox
-//! is ingested once it has finished arriving, then moved to `INBOX/_done/` (or
-//! `INBOX/_failed/` when nothing of it could be stored), with the ingest
-//! report beside it.
+//! `dossier watch INBOX`: a hot folder. Each batch folder, or scanner stack
+//! (a PDF or TIFF file, as production scanners write them), dropped in the
+//! inbox is ingested once it has finished arriving, then moved to
+//! `INBOX/_done/` (or `INBOX/_failed/` when nothing of it could be stored),
+//! with the ingest report beside it.
 //!
-//! A batch is ready when it holds a `.done` marker, or when nothing in it has
-//! changed (names, sizes, modification times) for `--settle` seconds. Ingest
+//! A batch is ready when it holds a `.done` marker (a stack file: `NAME.done`
+//! beside it), or when nothing in it has changed (names, sizes, modification
+//! times) for `--settle` seconds. Ingest
 //! runs exactly as `dossier ingest` does, under the same lock and with the
 //! same recovery, so killing `watch` at any moment loses nothing: the batch is
 //! still in the inbox and the next run finishes it.
@@ -59,7 +61,7 @@ pub async fn watch(archive: &Archive, args: WatchArgs, json: bool) -> Result<u8>
     loop {
         let mut waiting = 0;
         for (name, path) in batches(&inbox)? {
-            let marked = path.join(MARKER).exists();
+            let marked = marker(&path).exists();
             let signature = signature(&path);
             let entry = seen
                 .entry(name.clone())
@@ -100,7 +102,8 @@ pub async fn watch(archive: &Archive, args: WatchArgs, json: bool) -> Result<u8>
     }
 }
 
-/// Sub-folders of the inbox that are batches (not hidden, not `_done`/`_failed`), by name.
+/// Entries of the inbox that are batches (not hidden, not `_done`/`_failed`):
+/// folders, and stack files (PDF or TIFF), by name.
 fn batches(inbox: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(inbox).with_context(|| format!("reading {}", inbox.display()))? {
@@ -108,7 +111,11 @@ fn batches(inbox: &Path) -> Result<Vec<(String, PathBuf)>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        if name.starts_with('.') || name.starts_with('_') || !entry.file_type()?.is_dir() {
+        let kind = entry.file_type()?;
+        if name.starts_with('.')
+            || name.starts_with('_')
+            || !(kind.is_dir() || is_stack_file(&name))
+        {
             continue;
         }
         out.push((name, entry.path()));
@@ -117,10 +124,35 @@ fn batches(inbox: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// A hash of every file's path, size and modification time under `dir`.
+/// A scanner's stack file, by its name.
+fn is_stack_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".pdf", ".tif", ".tiff"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
+
+/// The marker that says a batch has arrived: inside a folder, beside a file.
+fn marker(batch: &Path) -> PathBuf {
+    if batch.is_dir() {
+        batch.join(MARKER)
+    } else {
+        let mut name = batch.as_os_str().to_owned();
+        name.push(MARKER);
+        PathBuf::from(name)
+    }
+}
+
+/// A hash of every file's path, size and modification time under `dir` (or of `dir`, a file).
 fn signature(dir: &Path) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    if let Ok(meta) = std::fs::metadata(dir)
+        && meta.is_file()
+    {
+        (meta.len(), meta.modified().ok()).hash(&mut hasher);
+        return hasher.finish();
+    }
     let mut stack = vec![dir.to_path_buf()];
     let mut entries = Vec::new();
     while let Some(dir) = stack.pop() {
@@ -195,6 +227,12 @@ async fn ingest_one(
     let moved_to = free_name(&inbox.join(folder), name);
     std::fs::rename(path, &moved_to)
         .with_context(|| format!("moving {} to {}", path.display(), moved_to.display()))?;
+    let report_path = if moved_to.is_dir() {
+        moved_to.join(".dossier-report.json")
+    } else {
+        move_companions(path, &moved_to)?;
+        companion(&moved_to, ".dossier-report.json")
+    };
     let outcome = Outcome {
         batch: name.to_owned(),
         moved_to: moved_to.clone(),
@@ -202,12 +240,36 @@ async fn ingest_one(
         error,
         report,
     };
-    std::fs::write(
-        moved_to.join(".dossier-report.json"),
-        serde_json::to_vec_pretty(&outcome)?,
-    )?;
+    std::fs::write(report_path, serde_json::to_vec_pretty(&outcome)?)?;
     tracing::info!(batch = name, ok, to = %moved_to.display(), "moved");
     Ok(outcome)
+}
+
+/// `stack.pdf` + `.done` = `stack.pdf.done`, beside it.
+fn companion(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A stack file's marker and corrections file go where it went.
+fn move_companions(from: &Path, to: &Path) -> Result<()> {
+    let stem = |p: &Path| p.with_extension("").as_os_str().to_owned();
+    let corrections = |p: &Path| {
+        let mut name = stem(p);
+        name.push(".sheets.toml");
+        PathBuf::from(name)
+    };
+    for (old, new) in [
+        (companion(from, MARKER), companion(to, MARKER)),
+        (corrections(from), corrections(to)),
+    ] {
+        if old.exists() {
+            std::fs::rename(&old, &new)
+                .with_context(|| format!("moving {} to {}", old.display(), new.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn is_store_error(error: &anyhow::Error) -> bool {
@@ -216,12 +278,19 @@ fn is_store_error(error: &anyhow::Error) -> bool {
         .any(|cause| cause.downcast_ref::<store::Error>().is_some())
 }
 
-/// `dir/name`, or `dir/name-2`, `-3`... if a batch of that name was already moved there.
+/// `dir/name`, or `dir/name-2`, `-3`... if a batch of that name was already
+/// moved there (a stack file keeps its extension: `stack-2.pdf`).
 fn free_name(dir: &Path, name: &str) -> PathBuf {
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() && is_stack_file(name) => {
+            (stem, format!(".{extension}"))
+        }
+        _ => (name, String::new()),
+    };
     let mut candidate = dir.join(name);
     let mut n = 2;
     while candidate.exists() {
-        candidate = dir.join(format!("{name}-{n}"));
+        candidate = dir.join(format!("{stem}-{n}{extension}"));
         n += 1;
     }
     candidate

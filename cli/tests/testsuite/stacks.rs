@@ -348,3 +348,51 @@ fn a_sheet_whose_codes_are_lost_stops_its_dossier_until_named() {
     // Every page had been read by the first run.
     assert_eq!(report["pages_read"], 0);
 }
+
+#[test]
+fn a_stack_file_dropped_in_the_hot_folder_is_split_and_filed() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let cover = dir.path().join("cover.pdf");
+    let out = dossier(
+        &archive,
+        &[
+            "sheets",
+            "--dossier",
+            "INT-2026-00077",
+            "--out",
+            cover.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let page = crate::util::samples().join("batch/INT-2026-00001/001.png");
+    let cover = pages_of(&cover).remove(0);
+    let page = pages_of(&page).remove(0);
+    // Two stacks of the same name, one after the other, as a scanner reuses names.
+    for round in 0..2 {
+        write_stack(&inbox.join("scan.pdf"), &[&cover, &page]);
+        std::fs::write(inbox.join("scan.pdf.done"), b"").unwrap();
+        let out = dossier(
+            &archive,
+            &["watch", inbox.to_str().unwrap(), "--once", "--settle", "0"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let filed = inbox
+            .join("_done")
+            .join(if round == 0 { "scan.pdf" } else { "scan-2.pdf" });
+        assert!(filed.is_file(), "{}", String::from_utf8_lossy(&out.stdout));
+        let report = std::fs::read(filed.with_extension("pdf.dossier-report.json")).unwrap();
+        let report: Value = serde_json::from_slice(&report).unwrap();
+        assert_eq!(report["ok"], true);
+        assert!(!inbox.join("scan.pdf.done").exists());
+    }
+    let shown = json(&dossier(&archive, &["show", "INT-2026-00077", "--json"]));
+    assert_eq!(shown["pages"].as_array().unwrap().len(), 1);
+}
