@@ -160,6 +160,15 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_has_a_name_in_both_languages() {
+        for kind in KINDS {
+            let (french, english) = label(kind);
+            assert!(!french.is_empty() && !english.is_empty());
+            assert!(*kind == "other" || english != "Other", "{kind}");
+        }
+    }
+
+    #[test]
     fn a_kind_found_only_further_down_is_a_guess() {
         assert_eq!(
             kind_and_certainty("EXTRAIT DE CASIER JUDICIAIRE\nBulletin n° 3"),

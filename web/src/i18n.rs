@@ -199,26 +199,6 @@ const LABELS: &[(&str, &str, &str)] = &[
         "The request failed. Give this reference to the administrator:",
     ),
     ("signed-in-as", "Connecté :", "Signed in:"),
-    ("kind-application-letter", "Demande", "Application letter"),
-    (
-        "kind-birth-certificate",
-        "Acte de naissance",
-        "Birth certificate",
-    ),
-    ("kind-diploma", "Diplôme", "Diploma"),
-    (
-        "kind-medical-certificate",
-        "Certificat médical",
-        "Medical certificate",
-    ),
-    (
-        "kind-criminal-record",
-        "Casier judiciaire",
-        "Criminal record",
-    ),
-    ("kind-decree", "Arrêté / décret", "Decree"),
-    ("kind-id-card", "Carte d'identité", "ID card"),
-    ("kind-other", "Autre", "Other"),
     (
         "role-operator",
         "opérateur de numérisation",
@@ -287,9 +267,14 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
 /// The kinds of document the index knows, for filters.
 pub use index::classify::KINDS;
 
-/// A kind of document's name, or the kind itself if it has none.
+/// A kind of document's name (the index's, shared with separator sheets).
 pub fn kind(lang: Lang, kind: &str) -> String {
-    lookup(lang, &format!("kind-{kind}")).map_or_else(|| kind.to_owned(), str::to_owned)
+    let (french, english) = index::classify::label(kind);
+    match lang {
+        Lang::Fr => french,
+        Lang::En => english,
+    }
+    .to_owned()
 }
 
 #[cfg(test)]
@@ -314,8 +299,7 @@ mod tests {
             used.push(part.split('"').next().unwrap());
         }
         assert!(used.len() > 40, "found only {} labels", used.len());
-        let kinds: Vec<String> = KINDS.iter().map(|k| format!("kind-{k}")).collect();
-        for key in used.iter().copied().chain(kinds.iter().map(String::as_str)) {
+        for key in used.iter().copied() {
             let found = LABELS.iter().find(|(k, _, _)| *k == key);
             let (_, fr, en) = found.unwrap_or_else(|| panic!("no label {key}"));
             assert!(!fr.is_empty() && !en.is_empty(), "{key}");
