@@ -35,6 +35,15 @@ fn every_rust_file_opens_with_a_doc_line() {
     );
 }
 
+/// A target folder of the layer checks' own: cargo keeps what rustc said of
+/// the target in `target/.rustc_info.json`, failures included, and a
+/// failure recorded there by a run under other conditions (one was seen in
+/// CI) would make every check below say no.
+fn tree_target() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 /// `cargo tree -i CRATE -p PACKAGE` succeeds exactly when PACKAGE depends on CRATE.
 fn depends_on(package: &str, krate: &str) -> bool {
     let out = Command::new(env!("CARGO"))
@@ -49,11 +58,15 @@ fn depends_on(package: &str, krate: &str) -> bool {
             krate,
         ])
         .current_dir(root())
+        .env("CARGO_TARGET_DIR", tree_target())
         // rustc, which cargo runs to learn the target, reads source from
         // its standard input: never the test's own.
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Not "no such dependency" but cargo failing: say why.
+    assert!(!stderr.contains("failed to run"), "cargo tree: {stderr}");
     out.status.success() && !out.stdout.is_empty()
 }
 
