@@ -39,6 +39,14 @@ enum Replace {
 }
 
 fn write(path: &Path, bytes: &[u8], mode: u32, replace: Replace) -> Result<()> {
+    // Renaming over a device or a folder would replace it: `--out /dev/null`
+    // run as root once turned the machine's /dev/null into a plain file.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        let refused = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+        return Err(Error::io(format!("writing {}", path.display()))(refused));
+    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -96,6 +104,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["archive.toml"]);
+    }
+
+    #[test]
+    fn what_is_not_a_regular_file_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("folder");
+        std::fs::create_dir(&folder).unwrap();
+        let error = write_atomic(&folder, b"x").unwrap_err();
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        assert!(folder.is_dir());
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&folder, &link).unwrap();
+            assert!(write_atomic(&link, b"x").is_err());
+            assert!(
+                std::fs::symlink_metadata(&link)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
+        }
     }
 
     #[test]

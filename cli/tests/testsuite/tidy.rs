@@ -36,9 +36,9 @@ fn every_rust_file_opens_with_a_doc_line() {
 }
 
 /// A target folder of the layer checks' own: cargo keeps what rustc said of
-/// the target in `target/.rustc_info.json`, failures included, and a
-/// failure recorded there by a run under other conditions (one was seen in
-/// CI) would make every check below say no.
+/// the target in `target/.rustc_info.json`, failures included, and one
+/// failure recorded there (rustc once read a machine's broken /dev/null as
+/// its source) made every check below say no.
 fn tree_target() -> &'static std::path::Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
