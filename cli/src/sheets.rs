@@ -41,8 +41,8 @@ pub fn print(archive: &Path, args: SheetsArgs, json: bool) -> Result<u8> {
     let pages = pages(&list, &args);
     let fonts = Fonts::load().map_err(anyhow::Error::msg)?;
     let pdf = ingest::sheets::render::pdf(&pages, &fonts).map_err(anyhow::Error::msg)?;
-    store::files::write_atomic(&args.out, &pdf)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    // The store's error names the file already.
+    store::files::write_atomic(&args.out, &pdf)?;
     let remembered = if list.is_empty() {
         None
     } else {
