@@ -238,11 +238,15 @@ fn main() {
         100.0 * all_right as f64 / all as f64
     );
 
-    // Real scans: none may be taken for a sheet; how long a page costs.
+    real_scans(&real);
+}
+
+/// Real scans: none may be taken for a sheet; how long a page costs.
+fn real_scans(real: &Path) {
     let mut pages = 0;
     let mut taken = 0;
     let mut times = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(&real) {
+    if let Ok(entries) = std::fs::read_dir(real) {
         let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
         paths.sort();
         for path in paths {

@@ -137,9 +137,7 @@ fn marker(batch: &Path) -> PathBuf {
     if batch.is_dir() {
         batch.join(MARKER)
     } else {
-        let mut name = batch.as_os_str().to_owned();
-        name.push(MARKER);
-        PathBuf::from(name)
+        companion(batch, MARKER)
     }
 }
 

@@ -348,7 +348,7 @@ async fn take_files(
 }
 
 /// A file's bytes, read on the blocking pool; shared, so that storing them does not copy them.
-pub(super) async fn read_file(path: &Path) -> Result<Bytes, String> {
+async fn read_file(path: &Path) -> Result<Bytes, String> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || read_scan(&path))
         .await
@@ -358,15 +358,15 @@ pub(super) async fn read_file(path: &Path) -> Result<Bytes, String> {
 }
 
 /// A page file as intake took it.
-struct Scan {
-    bytes: Bytes,
-    digest: Digest,
-    pages: usize,
-    mime: &'static str,
+pub(super) struct Scan {
+    pub bytes: Bytes,
+    pub digest: Digest,
+    pub pages: usize,
+    pub mime: &'static str,
 }
 
 /// Reads a file, hashes it and counts its pages; the reason when it cannot be taken.
-async fn take_file(shared: &Shared, path: &Path) -> Result<Scan, String> {
+pub(super) async fn take_file(shared: &Shared, path: &Path) -> Result<Scan, String> {
     let bytes = read_file(path).await?;
     let limits = shared.job.options.limits;
     shared

@@ -52,7 +52,7 @@ pub(super) async fn split_stack(
     }
     let known = known_ids(shared, &found, &listing.corrections).await?;
     let split = stack::split(&found, &listing.corrections, &|id| {
-        known.contains_key(id) && known[id]
+        known.get(id) == Some(&true)
     });
     info!(
         pages = pages.len(),
@@ -81,35 +81,25 @@ async fn read_file(
     batch: &BatchRef,
     file: &PageFile,
 ) -> Result<Option<(Digest, Vec<Found>)>> {
-    let bytes = match super::intake::read_file(&file.path).await {
-        Ok(bytes) => bytes,
+    // Read, hashed and counted as intake takes any page file.
+    let scan = match super::intake::take_file(shared, &file.path).await {
+        Ok(scan) => scan,
         Err(error) => {
             reject(shared, batch, &batch.path(&file.rel), error, Vec::new()).await?;
             return Ok(None);
         }
     };
     let limits = shared.job.options.limits;
+    let (bytes, digest, pages) = (scan.bytes, scan.digest, scan.pages);
     let held = bytes.clone();
-    let read = shared
+    let found = shared
         .cpu
         .run(move || {
-            let digest = store::sha256(&held);
-            let count = std::panic::catch_unwind(|| ocr::page_count(&held, &limits))
-                .unwrap_or_else(|_| Err(ocr::Error::Decode("decoder failure".into())))
-                .map_err(|e| e.to_string())?;
-            let found = (0..count)
+            (0..pages)
                 .map(|page| read_page(&held, page, &limits))
-                .collect();
-            Ok::<_, String>((digest, found))
+                .collect()
         })
         .await;
-    let (digest, found) = match read {
-        Ok(read) => read,
-        Err(error) => {
-            reject(shared, batch, &batch.path(&file.rel), error, Vec::new()).await?;
-            return Ok(None);
-        }
-    };
     shared.put_hashed(bytes, digest).await?;
     Ok(Some((digest, found)))
 }

@@ -189,9 +189,10 @@ pub fn draw(page: &SheetPage, fonts: &Fonts) -> Result<(GrayImage, Vec<pdf::Word
             let y = canvas.text("DOSSIER - FEUILLE DE COUVERTURE", 80.0, true, 330);
             let y = canvas.text("Dossier cover sheet", 56.0, false, y + 20);
             let mut y = canvas.text(id, 170.0, true, y + 140);
-            for (value, px) in [(&page.name, 96.0), (&page.corps, 64.0)] {
+            // The name in bold, the corps under it in plain type.
+            for (value, px, bold) in [(&page.name, 96.0, true), (&page.corps, 64.0, false)] {
                 if let Some(value) = value {
-                    y = canvas.text(value, px, !matches!(px, 64.0), y + 50);
+                    y = canvas.text(value, px, bold, y + 50);
                 }
             }
             y
