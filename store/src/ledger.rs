@@ -38,6 +38,20 @@ pub enum Event {
         /// Every object the manifest names.
         objects: Vec<Digest>,
     },
+    /// An archivist corrected what OCR read: the dossier's ref moved to a
+    /// new manifest, with new words, text, sidecars and PDF, the earlier
+    /// version kept whole.
+    DossierCorrected {
+        dossier: String,
+        manifest: Digest,
+        /// The version corrected, which stays in the archive.
+        previous: Digest,
+        /// Who made the correction (a viewer account, or `cli:USER`).
+        by: String,
+        changes: Vec<crate::manifest::Change>,
+        /// Every object the manifest names.
+        objects: Vec<Digest>,
+    },
     /// An input of a batch was not stored.
     Rejected {
         batch: String,
@@ -73,6 +87,9 @@ impl Event {
         match self {
             Event::DossierStored {
                 manifest, objects, ..
+            }
+            | Event::DossierCorrected {
+                manifest, objects, ..
             } => objects
                 .iter()
                 .copied()
@@ -81,6 +98,20 @@ impl Event {
             Event::Rejected { objects, .. } | Event::BatchSealed { objects, .. } => objects.clone(),
             Event::Exported { manifest, .. } => vec![*manifest],
             Event::Verified { .. } => Vec::new(),
+        }
+    }
+
+    /// The dossier and manifest its ref was moved to, for the events that
+    /// move a ref: a dossier stored, or corrected.
+    pub fn moves_ref(&self) -> Option<(&str, &Digest)> {
+        match self {
+            Event::DossierStored {
+                dossier, manifest, ..
+            }
+            | Event::DossierCorrected {
+                dossier, manifest, ..
+            } => Some((dossier, manifest)),
+            _ => None,
         }
     }
 }

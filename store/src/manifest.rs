@@ -66,6 +66,30 @@ pub struct Manifest {
     /// Whether the dossier holds the pieces its checklist asks for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completeness: Option<Completeness>,
+    /// Present on a version made by an archivist's correction: who, when,
+    /// and what changed from the version it replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<Correction>,
+}
+
+/// A correction of what OCR read, as its version's manifest and its ledger
+/// record keep it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// The viewer account (`ngo`), or `cli:USER` for the command line.
+    pub by: String,
+    pub at: String,
+    pub changes: Vec<Change>,
+}
+
+/// One line of a page's text, as it read before and after a correction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub page: usize,
+    /// The line's index on the page, as the words object counts lines.
+    pub line: u32,
+    pub old: String,
+    pub new: String,
 }
 
 /// What a dossier holds against its checklist: every piece present, or
@@ -121,6 +145,7 @@ impl Manifest {
         for page in &self.pages {
             out.push(page.image.sha256);
             out.extend(page.words.as_ref().map(|w| w.sha256));
+            out.extend(page.ocr_words.as_ref().map(|w| w.sha256));
         }
         out.push(self.pdf.sha256);
         out.push(self.text.sha256);
@@ -160,8 +185,13 @@ pub struct Page {
     pub width: u32,
     pub height: u32,
     pub dpi: f32,
-    /// Word boxes and confidences (JSON), for highlighting; absent on blank pages.
+    /// Word boxes and confidences (JSON), for highlighting; absent on blank
+    /// pages. On a corrected page, the words as corrected.
     pub words: Option<ObjectRef>,
+    /// On a page an archivist corrected: the words as OCR read them, kept
+    /// beside the correction and carried to every later version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_words: Option<ObjectRef>,
     pub skew_degrees: f32,
     pub rotation: u16,
     pub blank: bool,

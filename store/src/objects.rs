@@ -144,6 +144,23 @@ impl Store {
         }
     }
 
+    /// Every version of a dossier, newest first: its current manifest, then
+    /// the one each `replaces` (a correction's, or a re-scan's).
+    pub async fn versions(&self, dossier: &str) -> Result<Vec<(Digest, Manifest)>> {
+        let mut versions = Vec::new();
+        let mut next = self.dossier_ref(dossier).await?;
+        while let Some(digest) = next {
+            // Digests cannot loop, but a damaged store must not make this spin.
+            if versions.iter().any(|(d, _)| *d == digest) {
+                break;
+            }
+            let manifest: Manifest = self.get_json(&digest).await?;
+            next = manifest.replaces;
+            versions.push((digest, manifest));
+        }
+        Ok(versions)
+    }
+
     /// A cached per-page result (keyed by the source and the settings), if any.
     pub async fn cache_get(&self, key: &Digest) -> Result<Option<Digest>> {
         self.ref_digest(&format!("cache/{}", key.key())).await

@@ -120,6 +120,9 @@ async fn check(store: &Store, dossiers: &[String], mode: Mode<'_>) -> Result<Rep
         expect_record(&mut expected, digest, record);
     }
     check_seals(store, &records, &mut problems).await?;
+    if mode.rehash {
+        check_corrections(store, &records, &mut problems).await;
+    }
     for unreadable in expect_cached(store, &mut expected).await? {
         // Re-hashing reports it below; a check that does not re-hash must
         // still not take what that record names for strays.
@@ -169,16 +172,56 @@ async fn check(store: &Store, dossiers: &[String], mode: Mode<'_>) -> Result<Rep
     })
 }
 
+/// Checks that each correction's manifest says what its ledger record says:
+/// the same dossier, the version it replaces, who, and the same changes. A
+/// manifest that cannot be read is left to the re-hash, which names it.
+async fn check_corrections(
+    store: &Store,
+    records: &[(Digest, Record)],
+    problems: &mut Vec<Problem>,
+) {
+    for (record_digest, record) in records {
+        let Event::DossierCorrected {
+            dossier,
+            manifest,
+            previous,
+            by,
+            changes,
+            ..
+        } = &record.event
+        else {
+            continue;
+        };
+        let Ok(version) = store.get_json::<crate::Manifest>(manifest).await else {
+            continue;
+        };
+        let agrees = version.dossier == *dossier
+            && version.replaces == Some(*previous)
+            && version
+                .correction
+                .as_ref()
+                .is_some_and(|c| c.by == *by && c.changes == *changes);
+        if !agrees {
+            problems.push(Problem {
+                key: record_digest.key(),
+                kind: Kind::Ledger,
+                expected: Some(manifest.hex()),
+                actual: None,
+                detail: format!(
+                    "the correction of {dossier} recorded here disagrees with the manifest it names"
+                ),
+            });
+        }
+    }
+}
+
 /// The manifest the ledger last recorded for each dossier.
 fn last_manifests(records: &[(Digest, Record)]) -> BTreeMap<String, Digest> {
     let mut last = BTreeMap::new();
     // Newest first: the first record seen for a dossier is its last.
     for (_, record) in records {
-        if let Event::DossierStored {
-            dossier, manifest, ..
-        } = &record.event
-        {
-            last.entry(dossier.clone()).or_insert(*manifest);
+        if let Some((dossier, manifest)) = record.event.moves_ref() {
+            last.entry(dossier.to_owned()).or_insert(*manifest);
         }
     }
     last

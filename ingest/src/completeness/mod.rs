@@ -195,6 +195,7 @@ mod tests {
             height: 1,
             dpi: 300.0,
             words: None,
+            ocr_words: None,
             skew_degrees: 0.0,
             rotation: 0,
             blank: false,

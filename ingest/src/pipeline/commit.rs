@@ -26,7 +26,7 @@ pub(super) struct Unindexed {
 }
 
 /// A page as the PDF takes it: its image and its words.
-type PdfPage = (pdf::PageImage, Vec<pdf::Word>);
+pub(crate) type PdfPage = (pdf::PageImage, Vec<pdf::Word>);
 
 /// Stores a complete dossier. Returns what the index needs of it if a
 /// manifest was written: the assembler indexes stored dossiers just before
@@ -102,6 +102,7 @@ pub(super) async fn store_dossier(
         replaces: start.replaces,
         sheets: start.sheets.clone(),
         completeness: Some(completeness),
+        correction: None,
     };
     let manifest_ref = commit(shared, &start, &manifest).await?;
     let store_seconds = started.elapsed().as_secs_f64() - pdf_seconds;
@@ -163,6 +164,7 @@ async fn store_fresh_page(
         text: recognition.text.clone(),
         reading,
         kind: None,
+        ocr_words: None,
     };
     // Cached at once, before the dossier commits: a run that is killed later
     // finds this page done and does not read it again.
@@ -179,7 +181,7 @@ async fn reload_page(
     mut page: manifest::Page,
 ) -> Result<(manifest::Page, PdfPage), Rejection> {
     page.number = number;
-    match load_pdf_page(shared, &page).await {
+    match load_pdf_page(&shared.store, &page).await {
         Ok(loaded) => Ok((page, loaded)),
         Err(e) => Err(Rejection {
             path: page.source.path,
@@ -189,8 +191,8 @@ async fn reload_page(
 }
 
 /// The page image and words of a stored page.
-async fn load_pdf_page(shared: &Shared, page: &manifest::Page) -> Result<PdfPage> {
-    let bytes = shared.store.get(&page.image.sha256).await?;
+pub(crate) async fn load_pdf_page(store: &store::Store, page: &manifest::Page) -> Result<PdfPage> {
+    let bytes = store.get(&page.image.sha256).await?;
     let kind = if bytes.starts_with(b"\x89PNG") {
         pdf::ImageKind::Bilevel
     } else if jpeg_is_grey(&bytes) {
@@ -206,7 +208,7 @@ async fn load_pdf_page(shared: &Shared, page: &manifest::Page) -> Result<PdfPage
         dpi: page.dpi,
     };
     let words = match &page.words {
-        Some(object) => pdf_words(&shared.store.get_json::<PageWords>(&object.sha256).await?),
+        Some(object) => pdf_words(&store.get_json::<PageWords>(&object.sha256).await?),
         None => Vec::new(),
     };
     Ok((image, words))
@@ -260,7 +262,7 @@ async fn build_pdf(
     pdf_pages: Vec<PdfPage>,
 ) -> Result<(pdf::Output, f64)> {
     let started = Instant::now();
-    let info = pdf_info(start);
+    let info = pdf_info(&start.id, &start.metadata, &start.batch.info);
     let output = shared
         .cpu
         .run(move || {
@@ -283,31 +285,39 @@ async fn put_files(
     output: pdf::Output,
     records: &[manifest::Page],
 ) -> Result<Files> {
-    // Pages are separated by form feeds, as `pdftotext` does.
-    let text: Vec<&str> = records.iter().map(|p| p.text.as_str()).collect();
     Ok(Files {
         pdf: shared.put(output.pdf).await?,
         hocr: shared.put(output.hocr.into_bytes()).await?,
         alto: shared.put(output.alto.into_bytes()).await?,
-        text: shared.put(text.join("\n\u{c}\n").into_bytes()).await?,
+        text: shared.put(dossier_text(records)).await?,
     })
+}
+
+/// The plain-text sidecar: the pages separated by form feeds, as `pdftotext` does.
+pub(crate) fn dossier_text(pages: &[manifest::Page]) -> Vec<u8> {
+    let text: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
+    text.join("\n\u{c}\n").into_bytes()
 }
 
 /// The PDF's document information, from `dossier.toml` and `batch.toml`
 /// (docs/INTERFACE.md): the dossier as title, the candidate's `name` as subject,
 /// the `corps` as keywords, the batch's `operator` as author, and its
 /// `scanned_at` as the creation date (failing that, now).
-fn pdf_info(start: &Start) -> pdf::Info {
+pub(crate) fn pdf_info(
+    id: &str,
+    metadata: &serde_json::Map<String, Value>,
+    batch: &serde_json::Map<String, Value>,
+) -> pdf::Info {
     let text = |fields: &serde_json::Map<String, Value>, key: &str| {
         let value = fields.get(key).and_then(Value::as_str);
         value.unwrap_or_default().to_owned()
     };
-    let scanned_at = start.batch.info.get("scanned_at").and_then(Value::as_str);
+    let scanned_at = batch.get("scanned_at").and_then(Value::as_str);
     pdf::Info {
-        title: start.id.clone(),
-        subject: text(&start.metadata, "name"),
-        keywords: text(&start.metadata, "corps"),
-        author: text(&start.batch.info, "operator"),
+        title: id.to_owned(),
+        subject: text(metadata, "name"),
+        keywords: text(metadata, "corps"),
+        author: text(batch, "operator"),
         created: scanned_at.map_or_else(store::now_rfc3339, str::to_owned),
     }
 }
@@ -381,7 +391,7 @@ fn jpeg_is_grey(bytes: &[u8]) -> bool {
         .is_some_and(|&n| n == 1)
 }
 
-fn pdf_words(stored: &PageWords) -> Vec<pdf::Word> {
+pub(crate) fn pdf_words(stored: &PageWords) -> Vec<pdf::Word> {
     stored
         .words
         .iter()
