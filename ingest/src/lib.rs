@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod candidates;
 pub mod completeness;
+pub mod correct;
 pub mod cpu;
 mod gate;
 mod lock;

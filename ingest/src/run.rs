@@ -14,7 +14,7 @@ pub async fn ingest(mut job: Job) -> Result<Report> {
     let (_lock, interrupted) = IngestLock::take(&job.archive)?;
     job.store = job.store.writing_as(&job.station);
     let recovered = if interrupted {
-        Some(recover(&job).await?)
+        Some(recover(&job.store, &job.station, &job.index).await?)
     } else {
         None
     };
@@ -40,9 +40,13 @@ pub async fn ingest(mut job: Job) -> Result<Report> {
 /// A run was killed: finishes what its ledger committed, sweeps what it left
 /// half-written (not what other stations are writing), and rebuilds the
 /// derived index.
-async fn recover(job: &Job) -> Result<store::verify::Recovery> {
-    let recovery = store::verify::recover(&job.store, Some(&job.station)).await?;
-    reindex::rebuild(&job.store, &job.index).await?;
+pub(crate) async fn recover(
+    store: &Store,
+    station: &str,
+    index: &std::sync::Arc<index::Index>,
+) -> Result<store::verify::Recovery> {
+    let recovery = store::verify::recover(store, Some(station)).await?;
+    reindex::rebuild(store, index).await?;
     tracing::info!(
         refs_completed = recovery.refs_completed,
         objects_removed = recovery.objects_removed,
@@ -54,13 +58,13 @@ async fn recover(job: &Job) -> Result<store::verify::Recovery> {
 /// Renews the station's lease while the pipeline runs. The lease says when it
 /// was last renewed, so that a station reading it can tell a running ingest
 /// from one killed long ago.
-struct Renewal {
+pub(crate) struct Renewal {
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Renewal {
-    fn start(store: Store) -> Renewal {
+    pub(crate) fn start(store: Store) -> Renewal {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             loop {
@@ -78,7 +82,7 @@ impl Renewal {
 
     /// Stops renewing; a renewal under way finishes first, so that it cannot
     /// land after the lease is given back.
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }

@@ -14,7 +14,7 @@
 //! between them, the state they share, and the run that wires them up.
 
 mod assemble;
-mod commit;
+pub(crate) mod commit;
 mod intake;
 mod split;
 mod worker;
