@@ -92,6 +92,10 @@ struct Use {
     page: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
+    /// The newest version of the dossier naming the object, from 1.
+    version: usize,
+    /// Whether that is the dossier's current version.
+    current: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,10 +116,24 @@ pub async fn verify_file(archive: &Archive, args: VerifyFileArgs, json: bool) ->
         .with_context(|| format!("reading {}", args.file.display()))?;
     let digest = sha256(&bytes);
     let present = archive.store.backend().head(&digest.key()).await?.is_some();
-    let mut uses = Vec::new();
+    let mut uses: Vec<Use> = Vec::new();
     for id in archive.store.dossiers().await? {
-        if let Some((manifest_digest, manifest)) = archive.store.manifest(&id).await? {
-            uses.extend(uses_in(&id, &manifest_digest, &manifest, &digest));
+        // Newest first: what every version shares (the scans, the page
+        // images) is said once, as the newest version's.
+        let versions = archive.store.versions(&id).await?;
+        let count = versions.len();
+        for (i, (manifest_digest, manifest)) in versions.iter().enumerate() {
+            for mut found in uses_in(&id, manifest_digest, manifest, &digest) {
+                found.version = count - i;
+                found.current = i == 0;
+                let seen = uses.iter().any(|u| {
+                    (&u.dossier, u.role, u.page, &u.path)
+                        == (&found.dossier, found.role, found.page, &found.path)
+                });
+                if !seen {
+                    uses.push(found);
+                }
+            }
         }
     }
     let (stored_at, sealed) = provenance(&archive.store.ledger().await?, &digest);
@@ -147,6 +165,8 @@ fn uses_in(id: &str, manifest_digest: &Digest, manifest: &Manifest, digest: &Dig
             role,
             page,
             path,
+            version: 0,
+            current: false,
         })
     };
     let named = |object: Option<&store::ObjectRef>| object.is_some_and(|o| o.sha256 == *digest);
@@ -171,6 +191,14 @@ fn uses_in(id: &str, manifest_digest: &Digest, manifest: &Manifest, digest: &Dig
             used("page image", Some(page.number), None);
         }
         if named(page.words.as_ref()) {
+            let role = if page.ocr_words.is_some() {
+                "corrected words"
+            } else {
+                "OCR words"
+            };
+            used(role, Some(page.number), None);
+        }
+        if named(page.ocr_words.as_ref()) {
             used("OCR words", Some(page.number), None);
         }
     }
@@ -189,7 +217,7 @@ fn provenance(
             continue;
         }
         match &record.event {
-            Event::DossierStored { .. } if stored_at.is_none() => {
+            Event::DossierStored { .. } | Event::DossierCorrected { .. } if stored_at.is_none() => {
                 stored_at = Some(record.at.clone())
             }
             Event::BatchSealed {
@@ -218,7 +246,15 @@ fn print_found(report: &Found) {
             .as_ref()
             .map(|p| format!(" ({p})"))
             .unwrap_or_default();
-        println!("  {}: {}{page}{path}", u.dossier, u.role);
+        let version = if u.current {
+            format!(", version {} (current)", u.version)
+        } else {
+            format!(
+                ", version {}, since replaced (`dossier show --history {}`)",
+                u.version, u.dossier
+            )
+        };
+        println!("  {}: {}{page}{path}{version}", u.dossier, u.role);
     }
     if let Some(at) = &report.stored_at {
         println!("  stored {at}");
@@ -273,6 +309,7 @@ pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u
             payload.push((name.to_owned(), store.get(&object.sha256).await?));
         }
     }
+    payload.extend(earlier_versions(store, &manifest.dossier).await?);
     for source in &manifest.sources {
         let name = source.path.rsplit('/').next().unwrap_or(&source.path);
         payload.push((
@@ -284,9 +321,9 @@ pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u
     let mut ledger = String::new();
     for (digest, record) in store.ledger().await?.into_iter().rev() {
         let concerns = match &record.event {
-            Event::DossierStored { dossier, .. } | Event::Exported { dossier, .. } => {
-                *dossier == manifest.dossier
-            }
+            Event::DossierStored { dossier, .. }
+            | Event::DossierCorrected { dossier, .. }
+            | Event::Exported { dossier, .. } => *dossier == manifest.dossier,
             Event::BatchSealed { dossiers, .. } => dossiers.contains(&manifest.dossier),
             Event::Rejected { path, .. } => path.contains(&format!("/{}/", manifest.dossier)),
             _ => false,
@@ -343,6 +380,36 @@ pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u
         );
     }
     Ok(exit::OK)
+}
+
+/// Each earlier version of the dossier (a re-scan's or a correction's
+/// predecessor) under `data/versions/N/`: its manifest, PDF, text and
+/// sidecars, so a bag proves what the dossier said before it was corrected.
+async fn earlier_versions(store: &store::Store, id: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let versions = store.versions(id).await?;
+    let count = versions.len();
+    let mut files = Vec::new();
+    for (i, (digest, manifest)) in versions.iter().enumerate().skip(1) {
+        let dir = format!("data/versions/{}", count - i);
+        files.push((format!("{dir}/manifest.json"), store.get(digest).await?));
+        files.push((
+            format!("{dir}/{id}.pdf"),
+            store.get(&manifest.pdf.sha256).await?,
+        ));
+        files.push((
+            format!("{dir}/text.txt"),
+            store.get(&manifest.text.sha256).await?,
+        ));
+        for (name, sidecar) in [
+            ("text.hocr", &manifest.hocr),
+            ("text.alto.xml", &manifest.alto),
+        ] {
+            if let Some(object) = sidecar {
+                files.push((format!("{dir}/{name}"), store.get(&object.sha256).await?));
+            }
+        }
+    }
+    Ok(files)
 }
 
 fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
