@@ -11,7 +11,8 @@ Exit codes:
      not exist, an inbox that is not a folder, a config file that cannot be read
   2  ingest: some inputs rejected, the rest stored
   3  verify, verify-file: problems found / file not in the archive
-  4  show: no such dossier";
+  2  correct: some corrections refused (named), the others made
+  4  show, correct: no such dossier";
 
 /// Turns scanned integration dossiers into a searchable, verifiable archive.
 #[derive(Debug, Parser)]
@@ -51,6 +52,9 @@ pub enum Command {
     Search(SearchArgs),
     /// A dossier's manifest: its pages, their text, hashes and the PDF.
     Show(ShowArgs),
+    /// Correct what OCR misread: a new version of the dossier, the machine reading kept.
+    #[command(after_help = CORRECT_HELP)]
+    Correct(CorrectArgs),
     /// Rebuild the search index from the store alone.
     Reindex,
     /// Fixity: re-hash stored objects against the ledger and manifests; check the ledger's chain and seals.
@@ -347,4 +351,44 @@ pub struct SearchArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     pub dossier: String,
+    /// Every version of the dossier: who made it, when, and the words changed.
+    #[arg(long)]
+    pub history: bool,
+}
+
+const CORRECT_HELP: &str = "\
+A correction is a new version of the dossier: its words, text, hOCR, ALTO and
+the PDF/A's text layer say what you wrote, at the words' places on the page.
+The machine reading and every earlier version stay in the archive; the ledger
+records who changed what (`dossier show --history ID`).
+
+  dossier correct INT-2026-00001 --page 2 --from 'NG0NO' --to 'NGONO'
+  dossier correct --csv corrections.csv --dry-run
+
+The CSV has a header row naming `dossier`, `page` (empty: every page),
+`from` and `to`; `;` or `,` between fields.";
+
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    /// The dossier to correct.
+    #[arg(required_unless_present = "csv", conflicts_with = "csv")]
+    pub dossier: Option<String>,
+    /// Only this page (from 1) [default: every page].
+    #[arg(long, conflicts_with = "csv")]
+    pub page: Option<usize>,
+    /// The text as OCR read it, in one line of the page.
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+    pub from: Option<String>,
+    /// What it should say.
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+    pub to: Option<String>,
+    /// Corrections in bulk: dossier, page, from, to.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Say what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who corrects, as the ledger will name them [default: cli:$USER].
+    #[arg(long)]
+    pub by: Option<String>,
 }

@@ -43,7 +43,11 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<u8> {
     match cli.command {
         Command::Ingest(args) => ingest(&archive, args, json).await,
         Command::Search(args) => search(&archive, args, json),
+        Command::Show(args) if args.history => {
+            crate::correct::history(&archive, &args.dossier, json).await
+        }
         Command::Show(args) => show(&archive, args, json).await,
+        Command::Correct(args) => crate::correct::correct(&archive, args, json).await,
         Command::Reindex => reindex(&archive, json).await,
         Command::Verify(args) => audit::verify(&archive, args, json).await,
         Command::VerifyFile(args) => audit::verify_file(&archive, args, json).await,

@@ -5,6 +5,7 @@ mod args;
 mod audit;
 mod commands;
 mod config;
+mod correct;
 mod output;
 mod progress;
 mod sheets;

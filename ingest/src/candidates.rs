@@ -48,17 +48,7 @@ fn from_toml(text: &str) -> Result<Candidates, String> {
 
 /// A header row naming the columns, one of them `dossier`.
 fn from_csv(text: &str) -> Result<Candidates, String> {
-    // Spreadsheets in French locales write `;` between fields.
-    let first = text.lines().next().unwrap_or_default();
-    let delimiter = if first.matches(';').count() > first.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut reader = csv_reader(text);
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let id_column = headers
         .iter()
@@ -78,6 +68,22 @@ fn from_csv(text: &str) -> Result<Candidates, String> {
         list.insert(id, details);
     }
     Ok(list)
+}
+
+/// A CSV reader for a file people wrote: the header row first, fields
+/// trimmed, `;` or `,` between them as the header row has it (spreadsheets
+/// in French locales write `;`).
+pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    let first = text.lines().next().unwrap_or_default();
+    let delimiter = if first.matches(';').count() > first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes())
 }
 
 /// The list the archive folder keeps, if any.

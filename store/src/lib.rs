@@ -10,6 +10,7 @@ pub mod backend;
 mod digest;
 mod error;
 pub mod files;
+pub mod history;
 pub mod ledger;
 pub mod manifest;
 mod objects;

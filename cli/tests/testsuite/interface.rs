@@ -165,6 +165,24 @@ fn every_field_of_every_json_example_is_printed() {
         dossier(&archive, &["search", "cameroun", "--json"]),
         0,
     );
+    // A correction, a refused one beside it, so that `refused` has an entry.
+    let corrections = dir.path().join("corrections.csv");
+    std::fs::write(
+        &corrections,
+        "dossier,page,from,to\nINT-2026-00002,,CAMEROUN,Cameroun\nINT-2026-00003,1,NG0NO,NGONO\n",
+    )
+    .unwrap();
+    let corrections_arg = corrections.to_str().unwrap();
+    take(
+        "correct",
+        dossier(&archive, &["correct", "--csv", corrections_arg, "--json"]),
+        2,
+    );
+    take(
+        "show --history",
+        dossier(&archive, &["show", "INT-2026-00002", "--history", "--json"]),
+        0,
+    );
     take("reindex", dossier(&archive, &["reindex", "--json"]), 0);
     take("keygen", dossier(&archive, &["keygen", "--json"]), 0);
     take("config", dossier(&archive, &["config", "--json"]), 0);
@@ -221,7 +239,10 @@ fn every_field_of_every_json_example_is_printed() {
     let examples = examples(&contract());
     assert_eq!(examples.len(), outputs.len(), "one example per command run");
     for (command, example) in examples {
-        let name = command.split_whitespace().next().unwrap();
+        let name = match command.split_whitespace().next().unwrap() {
+            "show" if command.contains("--history") => "show --history",
+            name => name,
+        };
         let real = outputs
             .iter()
             .find(|(n, _)| n == name)

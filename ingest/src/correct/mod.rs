@@ -8,7 +8,10 @@
 //! and commits at its ledger record, so a correction killed half-way leaves
 //! the previous version current and nothing half-written.
 
+mod csv_file;
 pub mod lines;
+
+pub use csv_file::from_csv;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -355,6 +358,11 @@ impl Corrector {
         };
         let mut found = Vec::new();
         for n in pages {
+            // Looking through every page, a page with no text is passed over.
+            let has_words = |n| page_of(manifest, n).is_ok_and(|p| p.words.is_some());
+            if page.is_none() && !has_words(n) {
+                continue;
+            }
             let words = self.page_words(manifest, working, n).await?;
             for (line, text) in lines::lines(&words.words) {
                 if text.contains(from) {
