@@ -5,6 +5,7 @@
 mod audit;
 mod cli;
 mod completeness;
+mod corrections;
 mod crash;
 mod interface;
 mod paths;
