@@ -143,6 +143,17 @@ pub struct ServeArgs {
     /// on a closed network. Sessions then travel in clear text: off by default.
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// Words read with less confidence than this (0-100) are doubtful: boxed
+    /// for correction, their pages in the review queue.
+    #[arg(long, default_value_t = 80.0, value_parser = confidence)]
+    pub review_below: f32,
+}
+
+fn confidence(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
+        _ => Err(format!("'{text}' is not a confidence from 0 to 100")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -368,7 +368,12 @@ async fn serve(
             archive.root.display()
         );
     }
-    let mut app = web::App::new(&archive.root, archive.store, archive.index)?;
+    let corrections = Arc::new(crate::correct::ForViewer(crate::correct::corrector(
+        &archive,
+    )?));
+    let mut app = web::App::new(&archive.root, archive.store, archive.index)?
+        .with_corrections(corrections)
+        .with_review_below(args.review_below);
     if args.insecure_cookies {
         eprintln!(
             "Warning: --insecure-cookies: session cookies travel in clear text over plain HTTP."

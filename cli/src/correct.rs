@@ -207,3 +207,36 @@ pub async fn history(archive: &Archive, id: &str, json: bool) -> Result<u8> {
     }
     Ok(exit::OK)
 }
+
+/// Corrections made from the viewer: one line at a time, by its account.
+pub struct ForViewer(pub Corrector);
+
+impl web::corrections::Corrections for ForViewer {
+    fn correct(
+        &self,
+        edit: web::corrections::LineEdit,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<usize, web::corrections::Refused>> + Send + '_>>
+    {
+        Box::pin(async move {
+            use web::corrections::Refused as R;
+            let request = Request {
+                dossier: edit.dossier,
+                by: edit.by,
+                edits: vec![Edit::Line {
+                    page: edit.page,
+                    line: edit.line,
+                    old: edit.old,
+                    new: edit.new,
+                }],
+            };
+            match self.0.correct(&request).await {
+                Ok(outcome) => Ok(outcome.version),
+                Err(Refusal::NotFound(_)) => Err(R::NotFound),
+                Err(Refusal::Invalid(why)) => Err(R::Invalid(why)),
+                Err(Refusal::Changed(why)) => Err(R::Changed(why)),
+                Err(Refusal::Busy(why)) => Err(R::Busy(why)),
+                Err(Refusal::Failed(e)) => Err(R::Failed(e.to_string())),
+            }
+        })
+    }
+}

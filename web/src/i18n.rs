@@ -32,6 +32,34 @@ impl Lang {
 
 /// (key, French, English)
 const LABELS: &[(&str, &str, &str)] = &[
+    ("correct-text", "Corriger le texte", "Correct the text"),
+    (
+        "correct-help",
+        "Chaque ligne est le texte lu par l'OCR. Corrigez-la et enregistrez : une nouvelle version du dossier est créée, la lecture de l'OCR et les versions précédentes restent dans l'archive.",
+        "Each line is the text OCR read. Correct it and save: a new version of the dossier is made; OCR's reading and the earlier versions stay in the archive.",
+    ),
+    ("saved-version", "Enregistré : version", "Saved: version"),
+    ("correct-refused", "Non enregistré :", "Not saved:"),
+    (
+        "low-confidence-boxed",
+        "Encadrés : les mots lus avec peu de confiance, et la ligne choisie",
+        "Boxed: words read with low confidence, and the line chosen",
+    ),
+    ("show-on-scan", "Montrer sur le scan", "Show on the scan"),
+    ("line", "Ligne", "Line"),
+    ("doubtful-words", "mots douteux", "doubtful words"),
+    ("save", "Enregistrer", "Save"),
+    (
+        "no-text",
+        "Aucun texte lu sur cette page.",
+        "No text was read on this page.",
+    ),
+    ("history", "Historique", "History"),
+    ("version", "Version", "Version"),
+    ("current", "actuelle", "current"),
+    ("made-by-ingest", "numérisation", "scanned"),
+    ("made-by-re-scan", "nouvelle numérisation", "scanned again"),
+    ("made-by-correction", "correction", "correction"),
     (
         "app",
         "Archives des dossiers d'intégration",
@@ -244,6 +272,22 @@ const LABELS: &[(&str, &str, &str)] = &[
         "access log read",
     ),
     ("act-denied", "accès refusé", "access denied"),
+    ("act-correct", "correction", "correction"),
+    (
+        "act-correct-refused",
+        "correction refusée",
+        "correction refused",
+    ),
+    (
+        "act-correct-failed",
+        "correction en échec",
+        "correction failed",
+    ),
+    (
+        "act-view-correct",
+        "ouverture pour correction",
+        "opened for correction",
+    ),
     ("lang-fra", "Français", "French"),
     ("lang-eng", "Anglais", "English"),
 ];
@@ -292,6 +336,7 @@ mod tests {
             include_str!("pages/viewer.rs"),
             include_str!("pages/audit.rs"),
             include_str!("pages/accounts.rs"),
+            include_str!("pages/correct.rs"),
         ]
         .concat();
         let mut used = Vec::new();

@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 mod access;
+pub mod corrections;
 mod i18n;
 mod images;
 pub mod metrics;
@@ -34,6 +35,9 @@ pub use access::{AccessLog, Entry};
 pub use i18n::Lang;
 pub use users::{Role, Users};
 
+/// The confidence under which a word is doubtful, unless `serve --review-below` says.
+pub const DEFAULT_REVIEW_BELOW: f32 = 80.0;
+
 /// Everything the handlers share.
 pub struct App {
     pub store: store::Store,
@@ -46,6 +50,11 @@ pub struct App {
     images: images::Derivatives,
     metrics: metrics::Metrics,
     cookies: session::CookiePolicy,
+    /// Makes corrections; `None`: the viewer only reads.
+    corrections: Option<Arc<dyn corrections::Corrections>>,
+    /// Words read with less confidence than this (0 to 100) are doubtful:
+    /// boxed for correction, and their pages in the review queue.
+    review_below: f32,
 }
 
 impl App {
@@ -65,7 +74,21 @@ impl App {
             ),
             metrics: metrics::Metrics::default(),
             cookies: session::CookiePolicy::default(),
+            corrections: None,
+            review_below: DEFAULT_REVIEW_BELOW,
         })
+    }
+
+    /// Words read with less confidence than `below` are doubtful.
+    pub fn with_review_below(mut self, below: f32) -> App {
+        self.review_below = below;
+        self
+    }
+
+    /// Archivists and admins may correct OCR text through `corrections`.
+    pub fn with_corrections(mut self, corrections: Arc<dyn corrections::Corrections>) -> App {
+        self.corrections = Some(corrections);
+        self
     }
 
     /// Cookies without `Secure`, for a closed network with no TLS: they then

@@ -43,6 +43,12 @@ impl Role {
     pub fn can_audit(self) -> bool {
         self >= Role::Auditor
     }
+
+    /// Archivists and admins correct OCR text; operators scan, auditors
+    /// check: neither changes what a dossier says.
+    pub fn can_correct(self) -> bool {
+        matches!(self, Role::Archivist | Role::Admin)
+    }
 }
 
 /// One account.

@@ -163,12 +163,16 @@ fn serve() -> Server {
 }
 
 fn serve_with(options: &[&str]) -> Server {
+    serve_archive(archive(), options)
+}
+
+fn serve_archive(archive: &Path, options: &[&str]) -> Server {
     let (child, addrs) = testkit::spawn_announcing(
         command()
             .args(["serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
             .args(options)
             .arg("--archive")
-            .arg(archive())
+            .arg(archive)
             .stdout(Stdio::null()),
         &["Serving the archive", "Metrics on"],
     );
@@ -755,6 +759,45 @@ fn metrics_count_what_the_viewer_did() {
     );
 }
 
+/// A Chromium session through ChromeDriver, in French, downloading into `downloads`.
+async fn browser(driver_url: &str, downloads: &Path) -> fantoccini::Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1366,900", "--lang=fr-FR"],
+            "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+            },
+        }),
+    );
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(driver_url)
+        .await
+        .expect("a Chromium session")
+}
+
+/// Signs in through the form, as a person does.
+async fn browser_sign_in(browser: &fantoccini::Client, base: &str, user: &str, password: &str) {
+    use fantoccini::Locator;
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    let field = browser.find(Locator::Id("user")).await.unwrap();
+    field.send_keys(user).await.unwrap();
+    let field = browser.find(Locator::Id("password")).await.unwrap();
+    field.send_keys(password).await.unwrap();
+    let button = browser.find(Locator::Css("button.primary")).await.unwrap();
+    button.click().await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("form.search"))
+        .await
+        .unwrap();
+}
+
 /// ChromeDriver on a free port, killed when dropped.
 fn chromedriver() -> (Running, String) {
     let port = testkit::free_port();
@@ -777,28 +820,11 @@ fn screenshots() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
-    use fantoccini::{ClientBuilder, Locator};
+    use fantoccini::Locator;
     let server = serve();
     let (_driver, driver_url) = chromedriver();
     let downloads = tempfile::tempdir().unwrap();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1366,900", "--lang=fr-FR"],
-            "prefs": {
-                "download.default_directory": downloads.path(),
-                "download.prompt_for_download": false,
-            },
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver_url)
-        .await
-        .expect("a Chromium session");
+    let browser = browser(&driver_url, downloads.path()).await;
     // localhost, not 127.0.0.1: Chromium keeps Secure cookies for it over plain HTTP.
     let base = format!("http://localhost:{}", server.addr.port());
     let shots = screenshots();
@@ -1026,4 +1052,196 @@ async fn an_archivist_signs_in_searches_sees_the_hit_and_downloads_the_pdf() {
     shot("07-access-log.png").await;
 
     browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archivist_corrects_a_misread_name_and_finds_the_dossier_by_it() {
+    use crate::corrections::{MISREAD, misread_archive};
+    use fantoccini::{Locator, key::Key};
+    let dir = tempfile::tempdir().unwrap();
+    let archive = misread_archive(dir.path());
+    for (name, role) in [
+        ("paul", "archivist"),
+        ("olga", "operator"),
+        ("amina", "auditor"),
+    ] {
+        run(
+            &archive,
+            &["user", "add", name, "--role", role, "--password-stdin"],
+            Some(&format!("{name}-long-password\n")),
+        );
+    }
+    let server = serve_archive(&archive, &["--insecure-cookies"]);
+    let (_driver, driver_url) = chromedriver();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = browser(&driver_url, downloads.path()).await;
+    let base = format!("http://localhost:{}", server.addr.port());
+    let shots = screenshots();
+    browser_sign_in(&browser, &base, "paul", "paul-long-password").await;
+
+    // From the page viewer to its correction form.
+    browser
+        .goto(&format!("{base}/dossiers/{MISREAD}/pages/1"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("a[href$='/pages/1/correct']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("form.line-edit"))
+        .await
+        .unwrap();
+    // The line that says MBARQA, boxed on the scan once chosen.
+    let line = browser
+        .execute(
+            "return [...document.querySelectorAll('form.line-edit')]\
+               .find(f => f.querySelector('input[name=new]').value.includes('MBARQA')).id;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let line = line.as_str().expect("a line reads MBARQA").to_owned();
+    let show = format!("#{line} label a");
+    browser
+        .find(Locator::Css(&show))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css(&format!("form.selected#{line}")))
+        .await
+        .unwrap();
+    let boxes = browser
+        .find_all(Locator::Css(".sheet rect.box"))
+        .await
+        .unwrap();
+    assert!(!boxes.is_empty(), "the line is boxed on the scan");
+    std::fs::write(
+        shots.join("10-correct-form.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    let input = browser
+        .find(Locator::Css(&format!("#{line} input[name=new]")))
+        .await
+        .unwrap();
+    let old = input.prop("value").await.unwrap().unwrap();
+    input.clear().await.unwrap();
+    input
+        .send_keys(&format!(
+            "{}{}",
+            old.replace("MBARQA", "MBARGA"),
+            Key::Enter
+        ))
+        .await
+        .unwrap();
+    let result = browser
+        .wait()
+        .for_element(Locator::Id("correct-result"))
+        .await
+        .unwrap();
+    assert_eq!(result.attr("class").await.unwrap().as_deref(), Some("ok"));
+    assert!(result.text().await.unwrap().contains('2'), "version 2");
+    std::fs::write(
+        shots.join("11-corrected.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Search finds the dossier by the corrected name, at once.
+    browser.goto(&format!("{base}/?q=mbarga")).await.unwrap();
+    let hits = browser.find_all(Locator::Css("li.hit")).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    std::fs::write(
+        shots.join("12-found.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // The dossier's history: two versions, the word struck out and written in.
+    browser
+        .goto(&format!("{base}/dossiers/{MISREAD}"))
+        .await
+        .unwrap();
+    let versions = browser
+        .find_all(Locator::Css("#history ol.versions > li"))
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    let added = browser.find(Locator::Css("#history ins")).await.unwrap();
+    assert_eq!(added.text().await.unwrap(), "MBARGA");
+    let removed = browser.find(Locator::Css("#history del")).await.unwrap();
+    assert_eq!(removed.text().await.unwrap(), "MBARQA");
+    browser
+        .execute(
+            "document.getElementById('history').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    std::fs::write(
+        shots.join("13-history.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    browser.close().await.unwrap();
+
+    // The archive says it: the PDF's text layer, the ALTO, both versions' PDFs.
+    let shown = crate::util::json(&crate::util::dossier(
+        &archive,
+        &["show", MISREAD, "--json"],
+    ));
+    let object = |what: &str| {
+        archive
+            .join("objects")
+            .join(shown[what]["key"].as_str().unwrap())
+    };
+    let text = Command::new("pdftotext")
+        .arg(object("pdf"))
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("MBARGA"));
+    let alto = std::fs::read_to_string(object("alto")).unwrap();
+    assert!(alto.contains("CONTENT=\"MBARGA\""), "the ALTO says it");
+    assert_eq!(shown["correction"]["by"], "paul");
+    let (session, _) = sign_in(server.addr, "paul", "paul-long-password").unwrap();
+    let first = http(
+        server.addr,
+        "GET",
+        &format!("/dossiers/{MISREAD}/versions/1/pdf"),
+        &session,
+        "",
+    );
+    assert_eq!(first.status, 200);
+    assert!(first.body.starts_with("%PDF-"));
+
+    // Operators and auditors do not correct; each refusal is logged.
+    for user in ["olga", "amina"] {
+        let (session, csrf) = sign_in(server.addr, user, &format!("{user}-long-password")).unwrap();
+        let path = format!("/dossiers/{MISREAD}/pages/1/correct");
+        assert_eq!(http(server.addr, "GET", &path, &session, "").status, 403);
+        let body = format!("csrf={csrf}&line=1&old=x&new=y");
+        assert_eq!(
+            http(server.addr, "POST", &path, &session, &body).status,
+            403
+        );
+    }
+    let (session, _) = sign_in(server.addr, "amina", "amina-long-password").unwrap();
+    let log = http(server.addr, "GET", "/audit/access", &session, "");
+    assert!(
+        log.body.contains("MBARQA") && log.body.contains("MBARGA"),
+        "the correction is in the access log, old and new"
+    );
+    let refusals = log.body.matches("accès refusé").count();
+    assert!(refusals >= 4, "and the refusals: {refusals}\n{}", log.body);
 }

@@ -3,34 +3,11 @@
 //! rewritten with more or fewer words shares its box among them by length.
 
 use store::manifest::Change;
+pub use store::words::line_text;
 use store::words::{PageWords, Word};
 
 /// Confidence given to words a person wrote: the review queue never shows them again.
 const BY_HAND: f32 = 100.0;
-
-/// The text of line `line`: its words joined by spaces, as OCR wrote it.
-pub fn line_text(words: &[Word], line: u32) -> String {
-    let parts: Vec<&str> = words
-        .iter()
-        .filter(|w| w.line == line)
-        .map(|w| w.text.as_str())
-        .collect();
-    parts.join(" ")
-}
-
-/// The page's lines in reading order: (line number, text).
-pub fn lines(words: &[Word]) -> Vec<(u32, String)> {
-    let mut numbers: Vec<u32> = Vec::new();
-    for word in words {
-        if numbers.last() != Some(&word.line) && !numbers.contains(&word.line) {
-            numbers.push(word.line);
-        }
-    }
-    numbers
-        .into_iter()
-        .map(|n| (n, line_text(words, n)))
-        .collect()
-}
 
 /// The page's words and text with `changes` (all of this page) applied.
 pub fn apply(page: &PageWords, changes: &[&Change]) -> PageWords {
@@ -120,7 +97,12 @@ fn shared_box(old: &[&Word], tokens: &[&str], line: u32) -> Vec<Word> {
 /// The text's non-empty lines are the words' lines in order (`ocr::engine`
 /// writes both from one pass).
 fn page_text(old_text: &str, old_words: &[Word], new_words: &[Word]) -> String {
-    let numbers: Vec<u32> = lines(old_words).into_iter().map(|(n, _)| n).collect();
+    let mut numbers: Vec<u32> = Vec::new();
+    for word in old_words {
+        if !numbers.contains(&word.line) {
+            numbers.push(word.line);
+        }
+    }
     let mut out: Vec<String> = Vec::new();
     let mut k = 0;
     for text_line in old_text.split('\n') {
@@ -219,6 +201,6 @@ mod tests {
         assert_eq!(fixed.text, "Madame NG0NO Awa\n\nFin");
         let again = apply(&fixed, &[&change(2, "Fin.")]);
         assert_eq!(again.text, "Madame NG0NO Awa\n\nFin.");
-        assert_eq!(lines(&again.words).len(), 2);
+        assert_eq!(again.lines().len(), 2);
     }
 }

@@ -364,7 +364,7 @@ impl Corrector {
                 continue;
             }
             let words = self.page_words(manifest, working, n).await?;
-            for (line, text) in lines::lines(&words.words) {
+            for (line, text) in words.lines() {
                 if text.contains(from) {
                     found.push(Some(Change {
                         page: n,
@@ -392,7 +392,7 @@ impl Corrector {
         working: &'w mut Working,
         number: usize,
     ) -> Result<&'w PageWords, Refusal> {
-        if !working.contains_key(&number) {
+        if let std::collections::btree_map::Entry::Vacant(entry) = working.entry(number) {
             let page = page_of(manifest, number)?;
             let Some(object) = &page.words else {
                 return Err(Refusal::Invalid(format!(
@@ -400,8 +400,7 @@ impl Corrector {
                     manifest.dossier
                 )));
             };
-            let words = self.store.get_json::<PageWords>(&object.sha256).await?;
-            working.insert(number, words);
+            entry.insert(self.store.get_json::<PageWords>(&object.sha256).await?);
         }
         Ok(&working[&number])
     }

@@ -28,6 +28,11 @@ async fn dossier(State(app): State<Arc<App>>, viewer: Viewer, Path(id): Path<Str
     let lang = viewer.lang;
     let (digest, m) = manifest(&app, &viewer, &id).await?;
     app.log(&viewer, "view-dossier", &id).await?;
+    let versions = app
+        .store
+        .history(&id)
+        .await
+        .map_err(|e| viewer.internal(e))?;
     let base = format!("/dossiers/{}", encode(&id));
     let body = html! {
         nav.crumbs { a href="/" { (t(lang, "search")) } " › " (id) }
@@ -85,6 +90,7 @@ async fn dossier(State(app): State<Arc<App>>, viewer: Viewer, Path(id): Path<Str
                 }
             }
         }
+        (super::correct::history(lang, &base, &versions))
         h2 { (t(lang, "pages")) " (" (m.pages.len()) ")" }
         ol.pages {
             @for page in &m.pages {
@@ -118,7 +124,7 @@ fn thumb_height(page: &store::manifest::Page) -> u32 {
     (page.height as u64 * images::THUMB as u64 / page.width.max(1) as u64) as u32
 }
 
-fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
+pub(super) fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, mime.to_owned()),

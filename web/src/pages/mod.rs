@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod correct;
 mod dossier;
 mod incomplete;
 mod search;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<Arc<App>> {
         .merge(dossier::routes())
         .merge(incomplete::routes())
         .merge(viewer::routes())
+        .merge(correct::routes())
         .merge(audit::routes())
         .merge(accounts::routes())
         .fallback(not_found)

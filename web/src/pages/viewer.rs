@@ -89,6 +89,9 @@ async fn page(
                 a href=(format!("/?q={}", encode(&query.q))) { (t(lang, "back-results")) }
             }
             a href=(base) { (t(lang, "back-dossier")) }
+            @if viewer.role.can_correct() && app.corrections.is_some() && page.words.is_some() {
+                a.button href=(format!("{base}/pages/{n}/correct")) { (t(lang, "correct-text")) }
+            }
         }
         div.viewer {
             figure.scan {
