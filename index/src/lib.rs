@@ -12,8 +12,10 @@
 pub mod classify;
 pub mod highlight;
 mod query;
+mod review;
 
 pub use highlight::{Highlighter, Snippet};
+pub use review::{Review, ReviewFilter, ReviewPage, Unmatched};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -84,6 +86,13 @@ pub(crate) struct Fields {
     /// `yes`, `no` or `doubtful`: whether the dossier holds every piece its
     /// checklist asks for (`doubtful`: all there, something to look at).
     pub complete: Field,
+    /// The page's mean OCR confidence, 0 to 100; absent on pages with no text.
+    pub confidence: Field,
+    /// The batch (folder or stack file) the dossier came in.
+    pub batch: Field,
+    /// The candidate's details (`name`, `birth_place`) that appear nowhere
+    /// in the dossier's text: likely misread, for the review queue.
+    pub unmatched: Field,
 }
 
 fn text_options(tokenizer: &str, stored: bool) -> TextOptions {
@@ -116,6 +125,9 @@ fn schema() -> (Schema, Fields) {
         application_no: b.add_text_field("application_no", STRING),
         manifest: b.add_text_field("manifest", STRING | STORED),
         complete: b.add_text_field("complete", STRING | STORED | FAST),
+        confidence: b.add_f64_field("confidence", INDEXED | STORED | FAST),
+        batch: b.add_text_field("batch", STRING | STORED | FAST),
+        unmatched: b.add_text_field("unmatched", STRING | STORED),
     };
     (b.build(), fields)
 }
@@ -142,6 +154,12 @@ pub struct PageDoc {
     pub kind: Option<String>,
     /// The dossier against its checklist: `yes`, `no` or `doubtful` (`None`: not checked).
     pub complete: Option<&'static str>,
+    /// Mean OCR confidence, 0 to 100; `None` for a page with no text (blank).
+    pub confidence: Option<f32>,
+    /// The batch the dossier came in.
+    pub batch: Option<String>,
+    /// The candidate's details found nowhere in the dossier's text (`name`).
+    pub unmatched: Vec<String>,
 }
 
 /// A search hit.
@@ -464,6 +482,15 @@ impl Writer {
             }
             if let Some(value) = page.metadata.get("application_no") {
                 document.add_text(f.application_no, value);
+            }
+            if let Some(confidence) = page.confidence {
+                document.add_f64(f.confidence, f64::from(confidence));
+            }
+            if let Some(batch) = &page.batch {
+                document.add_text(f.batch, batch);
+            }
+            for key in &page.unmatched {
+                document.add_text(f.unmatched, key);
             }
             self.writer.add_document(document)?;
         }

@@ -36,6 +36,7 @@ fn index_with(pages: &[Page]) -> (tempfile::TempDir, Index) {
             metadata,
             kind: None,
             complete: None,
+            ..Default::default()
         };
         writer.add_pages(p.dossier, "m", &[doc]).unwrap();
     }
@@ -220,4 +221,74 @@ fn years_of_unix_times() {
     assert_eq!(year_of(0), 1970);
     assert_eq!(year_of(1_767_225_599), 2025);
     assert_eq!(year_of(1_767_225_600), 2026);
+}
+
+#[test]
+fn the_review_queue_lists_low_confidence_pages_worst_first_within_its_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::open_or_create(dir.path()).unwrap();
+    let mut writer = index.writer().unwrap();
+    let doc = |page, confidence, batch: &str, unmatched: &[&str]| PageDoc {
+        page,
+        text: "acte de naissance".into(),
+        confidence,
+        batch: Some(batch.into()),
+        unmatched: unmatched.iter().map(|s| (*s).to_owned()).collect(),
+        ..PageDoc::default()
+    };
+    writer
+        .add_pages(
+            "INT-1",
+            "m",
+            &[
+                doc(1, Some(91.0), "B1", &["name"]),
+                doc(2, Some(42.5), "B1", &["name"]),
+            ],
+        )
+        .unwrap();
+    writer
+        .add_pages(
+            "INT-2",
+            "m",
+            &[doc(1, Some(63.0), "B2", &[]), doc(2, None, "B2", &[])],
+        )
+        .unwrap();
+    writer.commit().unwrap();
+    index.reload().unwrap();
+
+    let filter = ReviewFilter {
+        below: 80.0,
+        limit: 10,
+        ..ReviewFilter::default()
+    };
+    let review = index.review(&filter).unwrap();
+    assert_eq!(
+        review.total, 2,
+        "a blank page (no confidence) is not listed"
+    );
+    let listed: Vec<(&str, u64)> = review
+        .pages
+        .iter()
+        .map(|p| (p.dossier.as_str(), p.page))
+        .collect();
+    assert_eq!(listed, [("INT-1", 2), ("INT-2", 1)]);
+    assert_eq!(review.pages[0].confidence, 42.5);
+    assert_eq!(review.unmatched.len(), 1);
+    assert_eq!(review.unmatched[0].fields, ["name"]);
+
+    let only_b2 = index
+        .review(&ReviewFilter {
+            batch: Some("B2".into()),
+            ..filter.clone()
+        })
+        .unwrap();
+    assert_eq!(only_b2.total, 1);
+    assert!(only_b2.unmatched.is_empty());
+    let stricter = index
+        .review(&ReviewFilter {
+            below: 50.0,
+            ..filter
+        })
+        .unwrap();
+    assert_eq!(stricter.total, 1);
 }

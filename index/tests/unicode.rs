@@ -116,6 +116,7 @@ fn index_of(texts: &[&str]) -> (tempfile::TempDir, Index) {
             metadata: BTreeMap::new(),
             kind: None,
             complete: None,
+            ..Default::default()
         };
         writer.add_pages(&format!("D-{i}"), "m", &[page]).unwrap();
     }

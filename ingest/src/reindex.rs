@@ -37,6 +37,7 @@ pub fn page_docs(manifest: &store::Manifest) -> Vec<index::PageDoc> {
             "incomplete" => "no",
             _ => "doubtful",
         });
+    let unmatched = unmatched(manifest, &metadata);
     manifest
         .pages
         .iter()
@@ -47,7 +48,30 @@ pub fn page_docs(manifest: &store::Manifest) -> Vec<index::PageDoc> {
             metadata: metadata.clone(),
             kind: p.kind.clone(),
             complete,
+            confidence: (!p.blank && p.words.is_some()).then_some(p.confidence),
+            batch: manifest.batch_name.clone(),
+            unmatched: unmatched.clone(),
         })
+        .collect()
+}
+
+/// The candidate's details (`name`, `birth_place`) whose words appear
+/// nowhere in the dossier's text, exactly: a name OCR read with one slip is
+/// one an archivist should correct.
+fn unmatched(
+    manifest: &store::Manifest,
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    let text: Vec<&str> = manifest.pages.iter().map(|p| p.text.as_str()).collect();
+    let text = text.join("\n");
+    ["name", "birth_place"]
+        .into_iter()
+        .filter(|key| {
+            metadata
+                .get(*key)
+                .is_some_and(|value| !crate::completeness::words_found(&text, value, false))
+        })
+        .map(str::to_owned)
         .collect()
 }
 

@@ -38,6 +38,9 @@ pub struct Manifest {
     /// `batch.toml` of the batch the dossier came in, as written there.
     #[serde(default)]
     pub batch: Map<String, Value>,
+    /// The name of the batch folder (or stack file) the dossier came in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_name: Option<String>,
     /// `dossier.toml`, as written there (unknown keys kept).
     #[serde(default)]
     pub metadata: Map<String, Value>,

@@ -32,6 +32,32 @@ pub struct Word {
     pub line: u32,
 }
 
+impl PageWords {
+    /// The page's lines in reading order: (line number, its words joined by spaces).
+    pub fn lines(&self) -> Vec<(u32, String)> {
+        let mut numbers: Vec<u32> = Vec::new();
+        for word in &self.words {
+            if !numbers.contains(&word.line) {
+                numbers.push(word.line);
+            }
+        }
+        numbers
+            .into_iter()
+            .map(|n| (n, line_text(&self.words, n)))
+            .collect()
+    }
+}
+
+/// The text of line `line`: its words joined by spaces, as OCR wrote it.
+pub fn line_text(words: &[Word], line: u32) -> String {
+    let parts: Vec<&str> = words
+        .iter()
+        .filter(|w| w.line == line)
+        .map(|w| w.text.as_str())
+        .collect();
+    parts.join(" ")
+}
+
 fn first_version() -> u32 {
     1
 }

@@ -33,6 +33,24 @@ impl Lang {
 /// (key, French, English)
 const LABELS: &[(&str, &str, &str)] = &[
     ("correct-text", "Corriger le texte", "Correct the text"),
+    ("review", "À relire", "To review"),
+    (
+        "review-intro",
+        "Les pages dont l'OCR est le moins sûr, les pires d'abord, et les dossiers dont le nom ou le lieu de naissance du candidat n'apparaît pas dans le texte. Seuil de confiance :",
+        "The pages OCR was least sure of, worst first, and the dossiers whose candidate's name or birth place does not appear in their text. Confidence threshold:",
+    ),
+    ("review-pages", "Pages peu sûres", "Doubtful pages"),
+    (
+        "review-unmatched",
+        "Renseignements du candidat absents du texte",
+        "Candidate's details not in the text",
+    ),
+    (
+        "review-not-found",
+        "Introuvable dans le texte",
+        "Not found in the text",
+    ),
+    ("filter", "Filtrer", "Filter"),
     (
         "correct-help",
         "Chaque ligne est le texte lu par l'OCR. Corrigez-la et enregistrez : une nouvelle version du dossier est créée, la lecture de l'OCR et les versions précédentes restent dans l'archive.",
@@ -337,6 +355,7 @@ mod tests {
             include_str!("pages/audit.rs"),
             include_str!("pages/accounts.rs"),
             include_str!("pages/correct.rs"),
+            include_str!("pages/review.rs"),
         ]
         .concat();
         let mut used = Vec::new();

@@ -23,8 +23,9 @@ pub fn misread_batch(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(
         folder.join("dossier.toml"),
-        // No `name`: the index would find the dossier by it, corrected or not.
-        "corps = \"infirmiers\"\n",
+        // No `name`: the index would find the dossier by it, corrected or
+        // not. A birth place the letter does not give, for the review queue.
+        "corps = \"infirmiers\"\nbirth_place = \"Mbalmayo\"\n",
     )
     .unwrap();
     let line = |text: &str| Block {

@@ -1071,13 +1071,35 @@ async fn an_archivist_corrects_a_misread_name_and_finds_the_dossier_by_it() {
             Some(&format!("{name}-long-password\n")),
         );
     }
-    let server = serve_archive(&archive, &["--insecure-cookies"]);
+    // Every word under 99 is doubtful here: the page is in the review queue.
+    let server = serve_archive(&archive, &["--review-below", "99"]);
     let (_driver, driver_url) = chromedriver();
     let downloads = tempfile::tempdir().unwrap();
     let browser = browser(&driver_url, downloads.path()).await;
     let base = format!("http://localhost:{}", server.addr.port());
     let shots = screenshots();
     browser_sign_in(&browser, &base, "paul", "paul-long-password").await;
+
+    // The review queue lists the page, and the birth place not in its text.
+    browser.goto(&format!("{base}/review")).await.unwrap();
+    let rows = browser
+        .find_all(Locator::Css("#review-pages tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let unmatched = browser
+        .find(Locator::Css("#review-unmatched tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(unmatched.contains(MISREAD), "{unmatched}");
+    std::fs::write(
+        shots.join("09-review.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
 
     // From the page viewer to its correction form.
     browser

@@ -146,6 +146,12 @@ fn candidate_details(out: &mut Completeness, pages: &[Classified], metadata: &Ma
 /// Whether every word of `name` is in `text`, one OCR slip allowed in a
 /// word of five letters or more (`Mbarqa` for `Mbarga`).
 fn names(text: &str, name: &str) -> bool {
+    words_found(text, name, true)
+}
+
+/// Whether every word of `value` is in `text`, accents and case aside;
+/// `slips`: a word of five letters or more may differ by one (an OCR slip).
+pub(crate) fn words_found(text: &str, value: &str, slips: bool) -> bool {
     let words = |s: &str| -> Vec<String> {
         index::classify::fold(s)
             .split(|c: char| !c.is_alphanumeric())
@@ -154,8 +160,8 @@ fn names(text: &str, name: &str) -> bool {
             .collect()
     };
     let text_words = words(text);
-    words(name).iter().all(|wanted| {
-        let slips = if wanted.chars().count() >= 5 { 1 } else { 0 };
+    words(value).iter().all(|wanted| {
+        let slips = usize::from(slips && wanted.chars().count() >= 5);
         text_words
             .iter()
             .any(|w| strsim::levenshtein(w, wanted) <= slips)

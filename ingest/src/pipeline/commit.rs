@@ -90,6 +90,7 @@ pub(super) async fn store_dossier(
         dossier: start.id.clone(),
         stored_at,
         batch: (*start.batch.info).clone(),
+        batch_name: Some(start.batch.name.clone()),
         metadata: start.metadata.clone(),
         settings: shared.settings.clone(),
         sources: start.sources.clone(),

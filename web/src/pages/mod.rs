@@ -11,6 +11,7 @@ mod audit;
 mod correct;
 mod dossier;
 mod incomplete;
+mod review;
 mod search;
 mod signin;
 mod viewer;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<Arc<App>> {
         .merge(search::routes())
         .merge(dossier::routes())
         .merge(incomplete::routes())
+        .merge(review::routes())
         .merge(viewer::routes())
         .merge(correct::routes())
         .merge(audit::routes())
@@ -153,6 +155,7 @@ fn layout(lang: Lang, viewer: Option<&Viewer>, title: &str, here: &str, body: Ma
                         @if let Some(v) = viewer {
                             a href="/" { (t(lang, "search")) }
                             a href="/incomplete" { (t(lang, "incomplete-dossiers")) }
+                            a href="/review" { (t(lang, "review")) }
                             @if v.role.can_audit() {
                                 a href="/audit/access" { (t(lang, "access-log")) }
                             }
