@@ -3,8 +3,10 @@
 //!
 //! Every route but the sign-in page and the style sheet needs a session. The
 //! viewer reads the store and the index and writes only its own files in the
-//! archive folder: `users.json`, `access.log` and cached page derivatives. It
-//! must never know how pages were read or how the archive was written.
+//! archive folder: `users.json`, `access.log` and cached page derivatives;
+//! archivists' corrections go through the [`corrections::Corrections`] door
+//! that `dossier serve` hands it. It must never know how pages were read or
+//! how the archive was written.
 
 // Handlers fail with the response to send; it is built once per request, so
 // boxing it would only add an allocation.
