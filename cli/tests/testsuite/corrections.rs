@@ -373,3 +373,50 @@ fn a_correction_killed_at_any_moment_leaves_the_previous_version_whole() {
     assert_eq!(hits(&archive, "mbarga"), 1);
     eprintln!("{corrections_committed} of 8 killed runs had committed");
 }
+
+#[test]
+fn a_rescan_keeps_what_was_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, _) = corrected(dir.path());
+    // The operator scans one more page into the dossier and ingests again.
+    let folder = dir.path().join("misread").join(MISREAD);
+    // Another sheet of the same letter: the same words, other pixels.
+    let mut sheet = image::open(folder.join("001.png")).unwrap().to_luma8();
+    sheet.put_pixel(0, 0, image::Luma([128]));
+    sheet.save(folder.join("002.png")).unwrap();
+    let batch = dir.path().join("misread");
+    let out = dossier(&archive, &["ingest", batch.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    assert_eq!(report["pages_read"], 1, "only the new page is read");
+    let rescanned = show(&archive);
+    assert!(
+        rescanned["correction"].is_null(),
+        "a re-scan, not a correction"
+    );
+    let pages = rescanned["pages"].as_array().unwrap();
+    assert!(
+        pages[0]["text"].as_str().unwrap().contains("MBARGA"),
+        "page 1 keeps its correction"
+    );
+    assert!(pages[0]["ocr_words"].is_object());
+    assert!(
+        pages[1]["text"].as_str().unwrap().contains("MBARQA"),
+        "the new page is as read"
+    );
+    let pdf = object(&archive, rescanned["pdf"]["key"].as_str().unwrap());
+    let text = pdftotext(&pdf);
+    assert_eq!(text.matches("MBARGA").count(), 1, "{text}");
+    let history = json(&dossier(
+        &archive,
+        &["show", MISREAD, "--history", "--json"],
+    ));
+    let made: Vec<&str> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["made_by"].as_str().unwrap())
+        .collect();
+    assert_eq!(made, ["ingest", "correction", "re-scan"]);
+    assert_eq!(dossier(&archive, &["verify"]).status.code(), Some(0));
+}

@@ -43,6 +43,7 @@ pub(super) async fn store_dossier(
     let mut records = Vec::new();
     let mut pdf_pages = Vec::new();
     let mut missed_sheets = Vec::new();
+    let corrected = corrected_pages(shared, &start).await?;
     for (placed_as, output) in pages {
         let number = records.len() + 1;
         let stored = match output {
@@ -51,7 +52,8 @@ pub(super) async fn store_dossier(
             Err(rejection) => Err(rejection),
         };
         match stored {
-            Ok((mut record, pdf_page)) => {
+            Ok((mut record, mut pdf_page)) => {
+                keep_correction(shared, &corrected, &mut record, &mut pdf_page).await?;
                 if let Some(selected) = start.placed.get(&placed_as) {
                     record.kind = selected.kind.clone();
                     record.source.stack_page = Some(selected.stack_page);
@@ -116,6 +118,42 @@ pub(super) async fn store_dossier(
         manifest: manifest_ref.sha256.hex(),
         docs: crate::page_docs(&manifest),
     }))
+}
+
+/// The pages an archivist corrected in the version this one replaces.
+async fn corrected_pages(shared: &Shared, start: &Start) -> Result<Vec<manifest::Page>> {
+    let Some(previous) = start.replaces else {
+        return Ok(Vec::new());
+    };
+    let manifest: Manifest = shared.store.get_json(&previous).await?;
+    let pages = manifest.pages.into_iter();
+    Ok(pages.filter(|p| p.ocr_words.is_some()).collect())
+}
+
+/// A re-scan keeps what archivists corrected: a page read from the same
+/// scan into the same image as a corrected page takes its corrected words
+/// (and keeps the machine reading beside them), in the PDF too.
+async fn keep_correction(
+    shared: &Shared,
+    corrected: &[manifest::Page],
+    record: &mut manifest::Page,
+    pdf_page: &mut PdfPage,
+) -> Result<()> {
+    let Some(kept) = corrected.iter().find(|p| {
+        p.source.sha256 == record.source.sha256
+            && p.source.page == record.source.page
+            && p.image.sha256 == record.image.sha256
+    }) else {
+        return Ok(());
+    };
+    if let Some(words) = &kept.words {
+        pdf_page.1 = pdf_words(&shared.store.get_json::<PageWords>(&words.sha256).await?);
+    }
+    record.words = kept.words.clone();
+    record.ocr_words = kept.ocr_words.clone();
+    record.text = kept.text.clone();
+    record.confidence = kept.confidence;
+    Ok(())
 }
 
 /// Stores a freshly read page's image, words and record, and caches the
