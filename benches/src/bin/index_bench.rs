@@ -80,6 +80,7 @@ fn main() {
                     metadata: metadata.clone(),
                     kind: None,
                     complete: None,
+                    ..Default::default()
                 }
             })
             .collect();
