@@ -66,6 +66,9 @@ const SNIPPET_CHARS: usize = 160;
 const WRITER_HEAP: usize = 16 * 1024 * 1024;
 const BULK_WRITER_HEAP: usize = 64 * 1024 * 1024;
 
+/// How long [`Index::writer`] waits for a writer held elsewhere.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
     pub dossier: Field,
@@ -280,9 +283,40 @@ impl Index {
         self.outdated
     }
 
-    /// The single writer of this index (tantivy allows one at a time).
+    /// The single writer of this index (tantivy allows one at a time). A
+    /// writer another holds briefly (a viewer catching up with the ledger)
+    /// is waited for, a few seconds at most.
     pub fn writer(&self) -> Result<Writer> {
-        self.make_writer(1, WRITER_HEAP)
+        let started = std::time::Instant::now();
+        loop {
+            match self.make_writer(1, WRITER_HEAP) {
+                Err(Error::Tantivy(tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                ))) if started.elapsed() < WRITER_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The writer if nobody holds it now; `None` while another does (an ingest).
+    pub fn try_writer(&self) -> Result<Option<Writer>> {
+        match self.make_writer(1, WRITER_HEAP) {
+            Ok(writer) => Ok(Some(writer)),
+            Err(Error::Tantivy(tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            ))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The ledger record the index has applied up to (its digest, in hex),
+    /// as the last commit recorded it; `None` for an index that never said.
+    pub fn applied(&self) -> Result<Option<String>> {
+        Ok(self.index.load_metas()?.payload)
     }
 
     /// A writer indexing on `threads` threads (for bulk builds).
@@ -297,6 +331,7 @@ impl Index {
         Ok(Writer {
             writer,
             fields: self.fields,
+            applied: self.applied()?,
         })
     }
 
@@ -436,6 +471,9 @@ fn facets(aggregated: &tantivy::aggregation::agg_result::AggregationResults) -> 
 pub struct Writer {
     writer: IndexWriter,
     fields: Fields,
+    /// The ledger record applied, carried from commit to commit: a commit of
+    /// one station's own dossiers does not mean it has applied the others'.
+    applied: Option<String>,
 }
 
 impl Writer {
@@ -497,16 +535,30 @@ impl Writer {
         Ok(())
     }
 
-    /// Removes every document: the first step of a rebuild.
+    /// Removes every document: the first step of a rebuild. The index has
+    /// then applied nothing, until the rebuild commits with
+    /// [`Writer::commit_applied`].
     pub fn clear(&mut self) -> Result<()> {
+        self.applied = None;
         self.writer.delete_all_documents()?;
         Ok(())
     }
 
     /// Makes everything added so far durable and searchable (after a reload).
     pub fn commit(&mut self) -> Result<()> {
-        self.writer.commit()?;
+        let mut commit = self.writer.prepare_commit()?;
+        if let Some(applied) = &self.applied {
+            commit.set_payload(applied);
+        }
+        commit.commit()?;
         Ok(())
+    }
+
+    /// [`Writer::commit`], recording that the index now holds everything the
+    /// ledger says up to record `head` (a digest in hex).
+    pub fn commit_applied(&mut self, head: &str) -> Result<()> {
+        self.applied = Some(head.to_owned());
+        self.commit()
     }
 }
 

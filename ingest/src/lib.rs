@@ -29,7 +29,7 @@ use serde::Serialize;
 use store::manifest::Rejection;
 
 pub use lock::IngestLock;
-pub use reindex::{page_docs, rebuild as rebuild_index};
+pub use reindex::{Following, follow as follow_ledger, page_docs, rebuild as rebuild_index};
 pub use run::ingest;
 
 /// Version of the page processing; part of the settings that decide whether a

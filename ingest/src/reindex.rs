@@ -90,6 +90,9 @@ fn unix_time(text: &str) -> Option<i64> {
 
 /// Rebuilds the index from the store's refs and manifests; returns (dossiers, pages).
 pub async fn rebuild(store: &Store, index: &Arc<index::Index>) -> Result<(usize, usize)> {
+    // Read first: what is appended during the rebuild is applied again by
+    // the next catch-up, and applying a dossier twice only replaces it.
+    let head = store.ledger_head().await?;
     let mut writer = index.writer()?;
     writer.clear()?;
     let mut dossiers = 0;
@@ -103,7 +106,106 @@ pub async fn rebuild(store: &Store, index: &Arc<index::Index>) -> Result<(usize,
         dossiers += 1;
         pages += docs.len();
     }
-    writer.commit()?;
+    match head {
+        Some(head) => writer.commit_applied(&head.hex())?,
+        None => writer.commit()?,
+    }
     index.reload()?;
     Ok((dossiers, pages))
+}
+
+/// Where an index stands against the ledger after [`follow`].
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Following {
+    /// Dossiers replaced in the index by this catch-up.
+    pub dossiers: usize,
+    /// Ledger records the index had not applied (before this catch-up).
+    pub records: usize,
+    /// Another writer (an ingest here) holds the index: nothing was applied.
+    pub busy: bool,
+    /// The index's anchor was not found in the ledger: it was rebuilt whole.
+    pub rebuilt: bool,
+}
+
+impl Following {
+    /// Whether the index now holds everything the ledger says.
+    pub fn current(&self) -> bool {
+        !self.busy
+    }
+}
+
+/// Brings the index up to the ledger: the dossiers stored or corrected since
+/// the record it last applied (at any station writing to the store) replace
+/// their pages. When nothing changed, this costs one read of the ledger's head.
+pub async fn follow(store: &Store, index: &Arc<index::Index>) -> Result<Following> {
+    let Some(head) = store.ledger_head().await? else {
+        return Ok(Following::default());
+    };
+    let applied = index.applied()?;
+    if applied.as_deref() == Some(head.hex().as_str()) {
+        return Ok(Following::default());
+    }
+    // An index that never said what it applied is rebuilt: walking the
+    // whole ledger would cost more than that.
+    let (newest, records, found) = match applied.as_deref() {
+        Some(applied) => since(store, head, applied).await?,
+        None => (Default::default(), 0, false),
+    };
+    let Some(mut writer) = index.try_writer()? else {
+        return Ok(Following {
+            records,
+            busy: true,
+            ..Following::default()
+        });
+    };
+    if !found {
+        drop(writer);
+        let (dossiers, _) = rebuild(store, index).await?;
+        return Ok(Following {
+            dossiers,
+            records,
+            rebuilt: true,
+            busy: false,
+        });
+    }
+    for (dossier, digest) in &newest {
+        let manifest: store::Manifest = store.get_json(digest).await?;
+        writer.replace_dossier(dossier, &digest.hex(), &page_docs(&manifest))?;
+    }
+    writer.commit_applied(&head.hex())?;
+    index.reload()?;
+    Ok(Following {
+        dossiers: newest.len(),
+        records,
+        ..Following::default()
+    })
+}
+
+/// The newest manifest of each dossier stored or corrected in the records
+/// after `applied`, how many records those are, and whether `applied` was
+/// found (an index of another ledger is rebuilt).
+async fn since(
+    store: &Store,
+    head: store::Digest,
+    applied: &str,
+) -> Result<(
+    std::collections::BTreeMap<String, store::Digest>,
+    usize,
+    bool,
+)> {
+    let mut newest = std::collections::BTreeMap::new();
+    let mut next = Some(head);
+    let mut records = 0;
+    while let Some(digest) = next {
+        if digest.hex() == applied {
+            return Ok((newest, records, true));
+        }
+        let record: store::Record = store.get_json(&digest).await?;
+        if let Some((dossier, manifest)) = record.event.moves_ref() {
+            newest.entry(dossier.to_owned()).or_insert(*manifest);
+        }
+        records += 1;
+        next = record.prev;
+    }
+    Ok((newest, records, false))
 }
