@@ -147,6 +147,19 @@ pub struct ServeArgs {
     /// for correction, their pages in the review queue.
     #[arg(long, default_value_t = 80.0, value_parser = confidence)]
     pub review_below: f32,
+    /// Seconds between looks at the store's ledger, so that what any station
+    /// stores is searchable here within that time.
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
+    pub follow_every: f64,
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if (0.1..=3600.0).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds from 0.1 to 3600"
+        )),
+    }
 }
 
 fn confidence(text: &str) -> Result<f32, String> {

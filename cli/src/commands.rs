@@ -42,7 +42,10 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<u8> {
     }
     match cli.command {
         Command::Ingest(args) => ingest(&archive, args, json).await,
-        Command::Search(args) => search(&archive, args, json),
+        Command::Search(args) => {
+            crate::follow::before_search(&archive).await;
+            search(&archive, args, json)
+        }
         Command::Show(args) if args.history => {
             crate::correct::history(&archive, &args.dossier, json).await
         }
@@ -371,8 +374,12 @@ async fn serve(
     let corrections = Arc::new(crate::correct::ForViewer(crate::correct::corrector(
         &archive,
     )?));
+    let follow = Arc::new(web::follow::IndexFollow::default());
+    let every = std::time::Duration::from_secs_f64(args.follow_every);
+    crate::follow::spawn_follower(&archive, follow.clone(), every);
     let mut app = web::App::new(&archive.root, archive.store, archive.index)?
         .with_corrections(corrections)
+        .with_follow(follow)
         .with_review_below(args.review_below);
     if args.insecure_cookies {
         eprintln!(

@@ -6,6 +6,7 @@ mod audit;
 mod commands;
 mod config;
 mod correct;
+mod follow;
 mod output;
 mod progress;
 mod sheets;

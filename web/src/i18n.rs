@@ -35,6 +35,21 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("correct-text", "Corriger le texte", "Correct the text"),
     ("review", "À relire", "To review"),
     (
+        "index-current",
+        "Index à jour de tout ce que les stations ont archivé (vérifié il y a {s} s)",
+        "Index up to date with everything the stations archived (checked {s} s ago)",
+    ),
+    (
+        "index-behind",
+        "Index en retard sur le registre : {n} enregistrement(s) à appliquer (à jour il y a {s} s)",
+        "Index behind the ledger: {n} record(s) to apply (up to date {s} s ago)",
+    ),
+    (
+        "index-unknown",
+        "Index : pas encore comparé au registre des stations",
+        "Index: not yet compared with the stations' ledger",
+    ),
+    (
         "review-intro",
         "Les pages dont l'OCR est le moins sûr, les pires d'abord, et les dossiers dont le nom ou le lieu de naissance du candidat n'apparaît pas dans le texte. Seuil de confiance :",
         "The pages OCR was least sure of, worst first, and the dossiers whose candidate's name or birth place does not appear in their text. Confidence threshold:",

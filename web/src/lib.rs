@@ -14,6 +14,7 @@
 
 mod access;
 pub mod corrections;
+pub mod follow;
 mod i18n;
 mod images;
 pub mod metrics;
@@ -54,6 +55,8 @@ pub struct App {
     cookies: session::CookiePolicy,
     /// Makes corrections; `None`: the viewer only reads.
     corrections: Option<Arc<dyn corrections::Corrections>>,
+    /// How far the index is behind the ledger, as `serve`'s follower says.
+    follow: Arc<follow::IndexFollow>,
     /// Words read with less confidence than this (0 to 100) are doubtful:
     /// boxed for correction, and their pages in the review queue.
     review_below: f32,
@@ -77,8 +80,15 @@ impl App {
             metrics: metrics::Metrics::default(),
             cookies: session::CookiePolicy::default(),
             corrections: None,
+            follow: Arc::default(),
             review_below: DEFAULT_REVIEW_BELOW,
         })
+    }
+
+    /// Where `serve`'s follower says how far the index is behind the ledger.
+    pub fn with_follow(mut self, follow: Arc<follow::IndexFollow>) -> App {
+        self.follow = follow;
+        self
     }
 
     /// Words read with less confidence than `below` are doubtful.

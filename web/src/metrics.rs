@@ -33,6 +33,9 @@ pub struct Metrics {
     page_images: Family<Labels, Counter>,
     sessions: Gauge,
     index_pages: Gauge,
+    /// Seconds since the index last held the whole ledger; -1: not yet.
+    index_lag: Gauge<f64, AtomicU64>,
+    index_behind: Gauge,
 }
 
 /// One label (the viewer's and the hot folder's series have one each).
@@ -52,6 +55,8 @@ impl Default for Metrics {
             page_images: Family::default(),
             sessions: Gauge::default(),
             index_pages: Gauge::default(),
+            index_lag: Gauge::default(),
+            index_behind: Gauge::default(),
         };
         // Every series is there from the start, at 0, so that rates work.
         for class in ["2xx", "3xx", "4xx", "5xx"] {
@@ -97,6 +102,16 @@ impl Default for Metrics {
             "Pages in the search index",
             metrics.index_pages.clone(),
         );
+        r.register(
+            "dossier_index_lag_seconds",
+            "Seconds since the index last held everything the ledger says (-1: not yet)",
+            metrics.index_lag.clone(),
+        );
+        r.register(
+            "dossier_index_ledger_records_behind",
+            "Ledger records the index has not applied yet",
+            metrics.index_behind.clone(),
+        );
         metrics
     }
 }
@@ -134,6 +149,9 @@ pub fn render(app: &App) -> String {
     let m = &app.metrics;
     m.sessions.set(app.sessions.count() as i64);
     m.index_pages.set(app.index.len() as i64);
+    let (lag, behind) = app.follow.lag();
+    m.index_lag.set(lag.map_or(-1.0, |d| d.as_secs_f64()));
+    m.index_behind.set(behind as i64);
     encode(&m.registry)
 }
 

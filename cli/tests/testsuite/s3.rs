@@ -606,3 +606,89 @@ fn retention_needs_an_s3_store() {
         .unwrap();
     assert!(String::from_utf8_lossy(&past.stderr).contains("already past"));
 }
+
+#[test]
+fn what_one_station_stores_or_corrects_is_found_at_another_without_reindex() {
+    use crate::corrections::{MISREAD, misread_batch};
+    let server = S3Server::start();
+    let endpoint = &server.endpoint;
+    let bucket = endpoint.create_bucket_blocking(false);
+    let store = format!("s3://{bucket}");
+    let (a, b, batches) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let search_in = |archive: &Path, word: &str, only: &[&str]| -> u64 {
+        let mut args = vec!["search", word, "--json"];
+        args.extend(only);
+        let found = ok(&dossier(archive, endpoint, &args));
+        found["total"].as_u64().unwrap()
+    };
+    let search = |archive: &Path, word: &str| search_in(archive, word, &[]);
+    let sample = batch();
+    ok(&dossier(
+        a.path(),
+        endpoint,
+        &["ingest", sample.to_str().unwrap(), "--store", &store],
+    ));
+    // A viewer's machine joins the bucket: its first account makes its
+    // archive folder, whose index is built from the store.
+    let mut join = command();
+    join.args([
+        "user",
+        "add",
+        "amina",
+        "--role",
+        "archivist",
+        "--password-stdin",
+    ])
+    .args(["--store", &store, "--archive"])
+    .arg(b.path())
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null());
+    for (name, value) in endpoint.env() {
+        join.env(name, value);
+    }
+    let mut child = join.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"amina-long-password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let before = search(b.path(), "naissance");
+    assert!(before > 0);
+
+    // A stores one more dossier, then corrects it: B finds both without a reindex.
+    let misread = misread_batch(batches.path());
+    ok(&dossier(
+        a.path(),
+        endpoint,
+        &["ingest", misread.to_str().unwrap()],
+    ));
+    assert_eq!(
+        search(b.path(), "mbarqa"),
+        1,
+        "B follows the ledger to A's new dossier"
+    );
+    ok(&dossier(
+        a.path(),
+        endpoint,
+        &["correct", MISREAD, "--from", "MBARQA", "--to", "MBARGA"],
+    ));
+    let only = ["--dossier", MISREAD];
+    assert_eq!(
+        search_in(b.path(), "mbarga", &only),
+        1,
+        "and to its correction"
+    );
+    assert_eq!(search(b.path(), "mbarqa"), 0, "replaced, not indexed twice");
+    assert_eq!(
+        search(b.path(), "naissance"),
+        before,
+        "nothing else changed"
+    );
+}

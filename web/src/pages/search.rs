@@ -127,6 +127,7 @@ async fn search(
             Some(Err(e)) => p.error role="alert" { (e) },
             Some(Ok(found)) => (results_view(lang, &query, found, limit)),
         }
+        (freshness(lang, &app))
     };
     Ok(page_response(
         StatusCode::OK,
@@ -185,6 +186,24 @@ fn recent_list(lang: Lang, recent: &[String]) -> Markup {
 }
 
 /// The hits, with the facets that narrow them.
+/// How recent the index is: what every station stored until how long ago.
+fn freshness(lang: Lang, app: &App) -> Markup {
+    let (lag, behind) = app.follow.lag();
+    html! {
+        p.muted.freshness #index-freshness {
+            @match lag {
+                Some(lag) if behind == 0 => {
+                    (t(lang, "index-current").replace("{s}", &lag.as_secs().to_string()))
+                },
+                Some(lag) => {
+                    (t(lang, "index-behind").replace("{n}", &behind.to_string()).replace("{s}", &lag.as_secs().to_string()))
+                },
+                None => (t(lang, "index-unknown")),
+            }
+        }
+    }
+}
+
 fn results_view(lang: Lang, query: &SearchQuery, found: &index::Results, limit: usize) -> Markup {
     // Each hit's link carries the query, for the page viewer's marks.
     let marked = encode(&query.full());
