@@ -10,6 +10,7 @@ mod proxy;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -152,6 +153,26 @@ impl S3Server {
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
         let service = builder.build();
+        // s3s-fs checks If-Match and If-None-Match, then writes: two
+        // conditional PUTs of one key at once can both pass. The servers a
+        // data center runs (AWS, MinIO, Ceph RGW) decide and write as one
+        // step, which the ledger's compare-and-set relies on; conditional
+        // PUTs here take turns, so that stations racing for the ledger's head
+        // meet the same answer they would there.
+        let turns = Arc::new(tokio::sync::Mutex::new(()));
+        let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+            let (service, turns) = (service.clone(), turns.clone());
+            async move {
+                let headers = request.headers();
+                let conditional = request.method() == hyper::Method::PUT
+                    && (headers.contains_key("if-match") || headers.contains_key("if-none-match"));
+                let _turn = match conditional {
+                    true => Some(turns.lock().await),
+                    false => None,
+                };
+                hyper::service::Service::call(&service, request).await
+            }
+        });
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
         let addr = listener.local_addr().expect("the listener's address");
