@@ -632,33 +632,8 @@ fn what_one_station_stores_or_corrects_is_found_at_another_without_reindex() {
         endpoint,
         &["ingest", sample.to_str().unwrap(), "--store", &store],
     ));
-    // A viewer's machine joins the bucket: its first account makes its
-    // archive folder, whose index is built from the store.
-    let mut join = command();
-    join.args([
-        "user",
-        "add",
-        "amina",
-        "--role",
-        "archivist",
-        "--password-stdin",
-    ])
-    .args(["--store", &store, "--archive"])
-    .arg(b.path())
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::null());
-    for (name, value) in endpoint.env() {
-        join.env(name, value);
-    }
-    let mut child = join.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"amina-long-password\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    // A viewer's machine joins the bucket.
+    join_viewer(b.path(), endpoint, &store);
     let before = search(b.path(), "naissance");
     assert!(before > 0);
 
@@ -691,4 +666,160 @@ fn what_one_station_stores_or_corrects_is_found_at_another_without_reindex() {
         before,
         "nothing else changed"
     );
+}
+
+/// A viewer's machine joins the bucket: its first account makes its archive
+/// folder, whose index is built from the store.
+fn join_viewer(archive: &Path, endpoint: &Endpoint, store: &str) {
+    use std::io::Write;
+    let mut join = command();
+    join.args([
+        "user",
+        "add",
+        "amina",
+        "--role",
+        "archivist",
+        "--password-stdin",
+    ])
+    .args(["--store", store, "--archive"])
+    .arg(archive)
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null());
+    for (name, value) in endpoint.env() {
+        join.env(name, value);
+    }
+    let mut child = join.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"amina-long-password\n").unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+/// A generated batch of three two-document dossiers of its own
+/// (`INT-2026-{n}0001`...): other stations scan other paper.
+fn station_batch(dir: &Path, n: u32) -> PathBuf {
+    let root = dir.join(format!("station-{n}"));
+    let options = samples::BatchOptions {
+        dossiers: 3,
+        documents: 2,
+        dpi: 200,
+        blank_backs: false,
+        seed: u64::from(n),
+        first_number: n * 10_000 + 1,
+        ..samples::BatchOptions::default()
+    };
+    samples::generate_batch(&root, &options).unwrap();
+    root.join("batch")
+}
+
+/// `dossier ARGS` on `endpoint`, started now and left running.
+fn spawn(archive: &Path, endpoint: &Endpoint, args: &[&str]) -> std::process::Child {
+    let mut command = command();
+    command
+        .args(args)
+        .arg("--archive")
+        .arg(archive)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (name, value) in endpoint.env() {
+        command.env(name, value);
+    }
+    command.spawn().unwrap()
+}
+
+#[test]
+fn three_stations_at_once_and_two_viewers_see_every_dossier_once() {
+    let server = S3Server::start();
+    let endpoint = &server.endpoint;
+    let bucket = endpoint.create_bucket_blocking(false);
+    let store = format!("s3://{bucket}");
+    let dir = tempfile::tempdir().unwrap();
+    let folder = |name: &str| dir.path().join(name);
+    // The first station makes the signing key; the others are given a copy.
+    ok(&dossier(
+        &folder("a"),
+        endpoint,
+        &["keygen", "--store", &store],
+    ));
+    for other in ["b", "c"] {
+        let keys = folder(other).join("keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        std::fs::copy(
+            folder("a").join("keys/signing.key"),
+            keys.join("signing.key"),
+        )
+        .unwrap();
+    }
+    // Two viewers' folders join once the archive holds a first dossier.
+    let first = crate::corrections::misread_batch(dir.path());
+    ok(&dossier(
+        &folder("a"),
+        endpoint,
+        &["ingest", first.to_str().unwrap()],
+    ));
+    for viewer in ["v1", "v2"] {
+        ok(&dossier(
+            &folder(viewer),
+            endpoint,
+            &["reindex", "--store", &store, "--json"],
+        ));
+    }
+    let batches: Vec<PathBuf> = (1..=3).map(|n| station_batch(dir.path(), n)).collect();
+    let running: Vec<_> = ["a", "b", "c"]
+        .into_iter()
+        .zip(&batches)
+        .map(|(station, batch)| {
+            let args = ["ingest", batch.to_str().unwrap(), "--store", &store];
+            spawn(&folder(station), endpoint, &args)
+        })
+        .collect();
+    for child in running {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let ids: Vec<String> = ["1", "2", "3"]
+        .iter()
+        .flat_map(|p| (1..=3).map(move |n| format!("INT-2026-{p}000{n}")))
+        .collect();
+    for viewer in ["v1", "v2"] {
+        let found = ok(&dossier(
+            &folder(viewer),
+            endpoint,
+            &["search", "naissance", "--group", "--limit", "50", "--json"],
+        ));
+        let mut seen: Vec<String> = found["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["dossier"].as_str().unwrap().to_owned())
+            .collect();
+        seen.sort();
+        assert_eq!(seen, ids, "viewer {viewer} finds every station's dossiers");
+    }
+    for id in &ids {
+        let history = ok(&dossier(
+            &folder("v1"),
+            endpoint,
+            &["show", id, "--history", "--json"],
+        ));
+        assert_eq!(
+            history["versions"].as_array().unwrap().len(),
+            1,
+            "{id} recorded once"
+        );
+    }
+    for name in ["a", "b", "c", "v1", "v2"] {
+        let out = dossier(&folder(name), endpoint, &["verify", "--json"]);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            report["problems"].as_array().unwrap().is_empty(),
+            "{name}: {report:#}"
+        );
+        assert_eq!(out.status.code(), Some(0));
+    }
 }
