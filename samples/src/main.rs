@@ -34,6 +34,10 @@ struct Args {
     /// Share of pages fed sideways or upside down (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     turned: f32,
+    /// Number of the first dossier (`INT-2026-<n>`): batches of several
+    /// stations then hold different dossiers.
+    #[arg(long, default_value_t = 1)]
+    first_number: u32,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         noise: args.noise,
         documents: args.documents,
         blank_backs: !args.no_blank_backs,
-        first_number: 1,
+        first_number: args.first_number,
         turned: args.turned,
     };
     let truth = generate_batch(&args.out, &options)?;
