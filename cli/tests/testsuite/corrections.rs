@@ -16,8 +16,6 @@ pub const MISREAD: &str = "INT-2026-07001";
 /// misreads such names: `MBARQA` for `MBARGA` (the paper itself says
 /// `MBARQA`, so every reading of it does).
 pub fn misread_batch(dir: &Path) -> PathBuf {
-    use samples::documents::{Block, Document, Style};
-    use samples::render::{self, PageStyle};
     let batch = dir.join("misread");
     let folder = batch.join(MISREAD);
     std::fs::create_dir_all(&folder).unwrap();
@@ -28,37 +26,16 @@ pub fn misread_batch(dir: &Path) -> PathBuf {
         "corps = \"infirmiers\"\nbirth_place = \"Mbalmayo\"\n",
     )
     .unwrap();
-    let line = |text: &str| Block {
-        style: Style::Line,
-        text: text.into(),
-    };
-    let doc = Document {
-        kind: "application-letter",
-        lang: "fra",
-        blocks: vec![
-            Block {
-                style: Style::Title,
-                text: "DEMANDE D'INTÉGRATION".into(),
-            },
-            line("Madame MBARQA Awa, infirmière diplômée d'État,"),
-            line("sollicite son intégration dans la fonction publique."),
-            line("Fait à Yaoundé, le 3 novembre 2026."),
+    crate::util::print_page(
+        &folder.join("001.png"),
+        "DEMANDE D'INTÉGRATION",
+        &[
+            "Madame MBARQA Awa, infirmière diplômée d'État,",
+            "sollicite son intégration dans la fonction publique.",
+            "Fait à Yaoundé, le 3 novembre 2026.",
         ],
-    };
-    let families = render::load_families(&render::font_dir()).unwrap();
-    let style = PageStyle {
-        dpi: 300,
-        body_pt: 12.0,
-        skew_degrees: 0.0,
-        noise: 0.0,
-        blur: false,
-        specks: 0,
-        rotation: 0,
-        marks: Default::default(),
-    };
-    let mut rng = samples::rng::Rng::new(11);
-    let (grey, _) = render::render(&doc, &families[0], &style, &mut rng);
-    grey.save(folder.join("001.png")).unwrap();
+        11,
+    );
     batch
 }
 

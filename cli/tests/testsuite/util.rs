@@ -86,3 +86,35 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A clean, straight page at 300 dpi of a title and lines, saved as `path`:
+/// paper whose words the tests choose.
+pub fn print_page(path: &Path, title: &str, lines: &[&str], seed: u64) {
+    use samples::documents::{Block, Document, Style};
+    use samples::render::{self, PageStyle};
+    let block = |style, text: &str| Block {
+        style,
+        text: text.to_owned(),
+    };
+    let mut blocks = vec![block(Style::Title, title)];
+    blocks.extend(lines.iter().map(|line| block(Style::Line, line)));
+    let doc = Document {
+        kind: "other",
+        lang: "fra",
+        blocks,
+    };
+    let families = render::load_families(&render::font_dir()).unwrap();
+    let style = PageStyle {
+        dpi: 300,
+        body_pt: 12.0,
+        skew_degrees: 0.0,
+        noise: 0.0,
+        blur: false,
+        specks: 0,
+        rotation: 0,
+        marks: Default::default(),
+    };
+    let mut rng = samples::rng::Rng::new(seed);
+    let (grey, _) = render::render(&doc, &families[0], &style, &mut rng);
+    grey.save(path).unwrap();
+}

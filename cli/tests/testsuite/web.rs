@@ -27,8 +27,6 @@ const HOSTILE_NAME: &str = "<script>alert('name')</script> Ngono";
 
 /// A batch with one dossier whose metadata and page text carry markup.
 fn hostile_batch(dir: &Path) -> PathBuf {
-    use samples::documents::{Block, Document, Style};
-    use samples::render::{self, PageStyle};
     let batch = dir.join("hostile");
     let dossier = batch.join("INT-2026-09999");
     std::fs::create_dir_all(&dossier).unwrap();
@@ -37,38 +35,15 @@ fn hostile_batch(dir: &Path) -> PathBuf {
         format!("name = \"{HOSTILE_NAME}\"\ncorps = \"infirmiers\"\n"),
     )
     .unwrap();
-    let doc = Document {
-        kind: "other",
-        lang: "fra",
-        blocks: vec![
-            Block {
-                style: Style::Title,
-                text: "NOTE DE SERVICE".into(),
-            },
-            Block {
-                style: Style::Line,
-                text: "Observation : <script>alert(1)</script> pour la naissance".into(),
-            },
-            Block {
-                style: Style::Line,
-                text: "Balise <img src=x onerror=alert(2)> relevée par le scanner".into(),
-            },
+    crate::util::print_page(
+        &dossier.join("001.png"),
+        "NOTE DE SERVICE",
+        &[
+            "Observation : <script>alert(1)</script> pour la naissance",
+            "Balise <img src=x onerror=alert(2)> relevée par le scanner",
         ],
-    };
-    let families = render::load_families(&render::font_dir()).unwrap();
-    let style = PageStyle {
-        dpi: 300,
-        body_pt: 12.0,
-        skew_degrees: 0.0,
-        noise: 0.0,
-        blur: false,
-        specks: 0,
-        rotation: 0,
-        marks: Default::default(),
-    };
-    let mut rng = samples::rng::Rng::new(7);
-    let (grey, _) = render::render(&doc, &families[0], &style, &mut rng);
-    grey.save(dossier.join("001.png")).unwrap();
+        7,
+    );
     batch
 }
 
@@ -812,6 +787,12 @@ fn chromedriver() -> (Running, String) {
     (child, format!("http://127.0.0.1:{port}"))
 }
 
+/// Saves what the browser shows as `name` among the screenshots.
+async fn screenshot(browser: &fantoccini::Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(name), png).unwrap();
+}
+
 fn screenshots() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -1077,7 +1058,6 @@ async fn an_archivist_corrects_a_misread_name_and_finds_the_dossier_by_it() {
     let downloads = tempfile::tempdir().unwrap();
     let browser = browser(&driver_url, downloads.path()).await;
     let base = format!("http://localhost:{}", server.addr.port());
-    let shots = screenshots();
     browser_sign_in(&browser, &base, "paul", "paul-long-password").await;
 
     // The review queue lists the page, and the birth place not in its text.
@@ -1095,11 +1075,7 @@ async fn an_archivist_corrects_a_misread_name_and_finds_the_dossier_by_it() {
         .await
         .unwrap();
     assert!(unmatched.contains(MISREAD), "{unmatched}");
-    std::fs::write(
-        shots.join("09-review.png"),
-        browser.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(&browser, "09-review.png").await;
 
     // From the page viewer to its correction form.
     browser
@@ -1146,11 +1122,7 @@ async fn an_archivist_corrects_a_misread_name_and_finds_the_dossier_by_it() {
         .await
         .unwrap();
     assert!(!boxes.is_empty(), "the line is boxed on the scan");
-    std::fs::write(
-        shots.join("10-correct-form.png"),
-        browser.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(&browser, "10-correct-form.png").await;
 
     let input = browser
         .find(Locator::Css(&format!("#{line} input[name=new]")))
@@ -1173,21 +1145,13 @@ async fn an_archivist_corrects_a_misread_name_and_finds_the_dossier_by_it() {
         .unwrap();
     assert_eq!(result.attr("class").await.unwrap().as_deref(), Some("ok"));
     assert!(result.text().await.unwrap().contains('2'), "version 2");
-    std::fs::write(
-        shots.join("11-corrected.png"),
-        browser.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(&browser, "11-corrected.png").await;
 
     // Search finds the dossier by the corrected name, at once.
     browser.goto(&format!("{base}/?q=mbarga")).await.unwrap();
     let hits = browser.find_all(Locator::Css("li.hit")).await.unwrap();
     assert_eq!(hits.len(), 1);
-    std::fs::write(
-        shots.join("12-found.png"),
-        browser.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(&browser, "12-found.png").await;
 
     // The dossier's history: two versions, the word struck out and written in.
     browser
@@ -1210,11 +1174,7 @@ async fn an_archivist_corrects_a_misread_name_and_finds_the_dossier_by_it() {
         )
         .await
         .unwrap();
-    std::fs::write(
-        shots.join("13-history.png"),
-        browser.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(&browser, "13-history.png").await;
     browser.close().await.unwrap();
 
     // The archive says it: the PDF's text layer, the ALTO, both versions' PDFs.
