@@ -199,8 +199,14 @@ impl Corrector {
         store
             .set_dossier_ref(&request.dossier, &manifest_ref.sha256)
             .await?;
-        self.reindex(&request.dossier, &manifest_ref.sha256, &next)
-            .await?;
+        // Past the commit point: an index that cannot be written now (held
+        // too long elsewhere) catches up from the ledger at its next follow.
+        if let Err(e) = self
+            .reindex(&request.dossier, &manifest_ref.sha256, &next)
+            .await
+        {
+            tracing::warn!(dossier = %request.dossier, "corrected, index not updated yet: {e}");
+        }
         tracing::info!(dossier = %request.dossier, by = %request.by, changes = changes.len(), "corrected");
         Ok(Outcome {
             dossier: request.dossier.clone(),
