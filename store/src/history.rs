@@ -33,15 +33,24 @@ pub struct Version {
 impl Store {
     /// A dossier's versions, oldest first; empty for a dossier not archived.
     pub async fn history(&self, dossier: &str) -> Result<Vec<Version>> {
-        let mut versions = self.versions(dossier).await?;
-        versions.reverse();
-        let count = versions.len();
-        Ok(versions
-            .into_iter()
-            .enumerate()
-            .map(|(i, (digest, manifest))| version(i + 1, i + 1 == count, digest, manifest))
-            .collect())
+        Ok(told(self.versions(dossier).await?))
     }
+
+    /// [`Store::history`] from the current manifest, already read.
+    pub async fn history_from(&self, digest: Digest, manifest: Manifest) -> Result<Vec<Version>> {
+        Ok(told(self.versions_from(digest, manifest).await?))
+    }
+}
+
+/// Versions, newest first as [`Store::versions`] gives them, told oldest first.
+fn told(mut versions: Vec<(Digest, Manifest)>) -> Vec<Version> {
+    versions.reverse();
+    let count = versions.len();
+    versions
+        .into_iter()
+        .enumerate()
+        .map(|(i, (digest, manifest))| version(i + 1, i + 1 == count, digest, manifest))
+        .collect()
 }
 
 fn version(number: usize, current: bool, digest: Digest, manifest: Manifest) -> Version {

@@ -147,8 +147,20 @@ impl Store {
     /// Every version of a dossier, newest first: its current manifest, then
     /// the one each `replaces` (a correction's, or a re-scan's).
     pub async fn versions(&self, dossier: &str) -> Result<Vec<(Digest, Manifest)>> {
-        let mut versions = Vec::new();
-        let mut next = self.dossier_ref(dossier).await?;
+        match self.manifest(dossier).await? {
+            Some((digest, manifest)) => self.versions_from(digest, manifest).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// [`Store::versions`] from a manifest already read: it, then the ones it replaces.
+    pub async fn versions_from(
+        &self,
+        digest: Digest,
+        manifest: Manifest,
+    ) -> Result<Vec<(Digest, Manifest)>> {
+        let mut next = manifest.replaces;
+        let mut versions = vec![(digest, manifest)];
         while let Some(digest) = next {
             // Digests cannot loop, but a damaged store must not make this spin.
             if versions.iter().any(|(d, _)| *d == digest) {

@@ -125,7 +125,7 @@ impl Corrector {
             dossier: request.dossier.clone(),
             previous: digest,
             manifest: None,
-            version: self.store.versions(&request.dossier).await?.len() + 1,
+            version: next_number(&self.store, digest, manifest).await?,
             changes,
         })
     }
@@ -166,7 +166,7 @@ impl Corrector {
     async fn write(&self, store: &Store, request: &Request) -> Result<Outcome, Refusal> {
         let (previous, manifest) = self.current(&request.dossier).await?;
         let (changes, working) = self.resolve(&manifest, &request.edits).await?;
-        let version = store.versions(&request.dossier).await?.len() + 1;
+        let version = next_number(store, previous, manifest.clone()).await?;
         let at = store::now_rfc3339();
         let correction = Correction {
             by: request.by.clone(),
@@ -327,9 +327,9 @@ impl Corrector {
                         .await?
                 }
             };
-            for change in found.into_iter().flatten() {
+            for change in found {
                 let words = working.get_mut(&change.page).expect("loaded to resolve");
-                *words = lines::apply(words, &[&change]);
+                *words = lines::apply(words, &change);
                 merge(&mut changes, change);
             }
         }
@@ -351,7 +351,7 @@ impl Corrector {
         page: Option<usize>,
         from: &str,
         to: &str,
-    ) -> Result<Vec<Option<Change>>, Refusal> {
+    ) -> Result<Vec<Change>, Refusal> {
         if from.trim().is_empty() {
             return Err(Refusal::Invalid(
                 "nothing to look for: --from is empty".into(),
@@ -372,12 +372,12 @@ impl Corrector {
             let words = self.page_words(manifest, working, n).await?;
             for (line, text) in words.lines() {
                 if text.contains(from) {
-                    found.push(Some(Change {
+                    found.push(Change {
                         page: n,
                         line,
                         new: text.replace(from, to),
                         old: text,
-                    }));
+                    });
                 }
             }
         }
@@ -412,6 +412,11 @@ impl Corrector {
     }
 }
 
+/// The number the version after `manifest` will have.
+async fn next_number(store: &Store, digest: Digest, manifest: Manifest) -> Result<usize, Refusal> {
+    Ok(store.versions_from(digest, manifest).await?.len() + 1)
+}
+
 fn page_of(manifest: &Manifest, number: usize) -> Result<&Page, Refusal> {
     manifest
         .pages
@@ -433,7 +438,7 @@ fn line_change(
     line: u32,
     old: &str,
     new: &str,
-) -> Result<Option<Change>, Refusal> {
+) -> Result<Change, Refusal> {
     check_text(new)?;
     let current = lines::line_text(&words.words, line);
     if !words.words.iter().any(|w| w.line == line) {
@@ -444,12 +449,12 @@ fn line_change(
             "page {page} line {line} now reads \"{current}\", not \"{old}\": read the page again"
         )));
     }
-    Ok(Some(Change {
+    Ok(Change {
         page,
         line,
         old: current,
         new: normalise(new),
-    }))
+    })
 }
 
 /// Words separated by single spaces, as lines are kept.

@@ -43,7 +43,6 @@ pub(super) async fn store_dossier(
     let mut records = Vec::new();
     let mut pdf_pages = Vec::new();
     let mut missed_sheets = Vec::new();
-    let corrected = corrected_pages(shared, &start).await?;
     for (placed_as, output) in pages {
         let number = records.len() + 1;
         let stored = match output {
@@ -53,7 +52,7 @@ pub(super) async fn store_dossier(
         };
         match stored {
             Ok((mut record, mut pdf_page)) => {
-                keep_correction(shared, &corrected, &mut record, &mut pdf_page).await?;
+                keep_correction(shared, &start.corrected, &mut record, &mut pdf_page).await?;
                 if let Some(selected) = start.placed.get(&placed_as) {
                     record.kind = selected.kind.clone();
                     record.source.stack_page = Some(selected.stack_page);
@@ -118,16 +117,6 @@ pub(super) async fn store_dossier(
         manifest: manifest_ref.sha256.hex(),
         docs: crate::page_docs(&manifest),
     }))
-}
-
-/// The pages an archivist corrected in the version this one replaces.
-async fn corrected_pages(shared: &Shared, start: &Start) -> Result<Vec<manifest::Page>> {
-    let Some(previous) = start.replaces else {
-        return Ok(Vec::new());
-    };
-    let manifest: Manifest = shared.store.get_json(&previous).await?;
-    let pages = manifest.pages.into_iter();
-    Ok(pages.filter(|p| p.ocr_words.is_some()).collect())
 }
 
 /// A re-scan keeps what archivists corrected: a page read from the same

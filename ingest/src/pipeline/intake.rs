@@ -167,7 +167,8 @@ async fn intake_dossier(
         sources,
         expected: first + fresh,
         rejected,
-        replaces: current.map(|(digest, _)| digest),
+        corrected: manifest.map(corrected_pages).unwrap_or_default(),
+        replaces: current.as_ref().map(|(digest, _)| *digest),
         placed: placements(first, &taken.files),
         sheets,
     };
@@ -345,6 +346,13 @@ async fn take_files(
         });
     }
     Ok(taken)
+}
+
+/// The pages an archivist corrected in the version a new one replaces: a
+/// re-scan keeps their corrections (see `commit::keep_correction`).
+fn corrected_pages(manifest: &Manifest) -> Vec<manifest::Page> {
+    let pages = manifest.pages.iter().filter(|p| p.ocr_words.is_some());
+    pages.cloned().collect()
 }
 
 /// A file's bytes, read on the blocking pool; shared, so that storing them does not copy them.

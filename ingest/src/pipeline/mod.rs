@@ -137,6 +137,8 @@ struct Start {
     rejected: Vec<Rejection>,
     /// The manifest this dossier's new one replaces.
     replaces: Option<Digest>,
+    /// Its pages an archivist corrected, whose corrections a re-scan keeps.
+    corrected: Vec<manifest::Page>,
     /// Pages that came in a stack, by number in the dossier: their place
     /// in the stack and the kind their piece sheet gave them.
     placed: BTreeMap<usize, crate::batch::Selected>,

@@ -317,10 +317,10 @@ async fn version_pdf(
     viewer
         .require(&app, Role::Operator, &format!("{id} version {v} pdf"))
         .await?;
-    manifest(&app, &viewer, &id).await?;
+    let (digest, current) = manifest(&app, &viewer, &id).await?;
     let versions = app
         .store
-        .versions(&id)
+        .versions_from(digest, current)
         .await
         .map_err(|e| viewer.internal(e))?;
     let Some((_, m)) = v

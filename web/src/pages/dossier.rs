@@ -30,7 +30,7 @@ async fn dossier(State(app): State<Arc<App>>, viewer: Viewer, Path(id): Path<Str
     app.log(&viewer, "view-dossier", &id).await?;
     let versions = app
         .store
-        .history(&id)
+        .history_from(digest, m.clone())
         .await
         .map_err(|e| viewer.internal(e))?;
     let base = format!("/dossiers/{}", encode(&id));

@@ -70,8 +70,18 @@ async fn review(
         .await
         .map_err(|e| viewer.internal(e))?;
     let mut rows = Vec::with_capacity(found.pages.len());
+    // Several pages of one dossier share its manifest: read once.
+    let mut manifests = std::collections::HashMap::new();
     for page in found.pages {
-        let words = doubtful_words(&app, &page).await;
+        if !manifests.contains_key(&page.dossier) {
+            let manifest = app.store.manifest(&page.dossier).await.ok().flatten();
+            manifests.insert(page.dossier.clone(), manifest.map(|(_, m)| m));
+        }
+        let manifest = manifests[&page.dossier].as_ref();
+        let words = match manifest {
+            Some(manifest) => doubtful_words(&app, manifest, page.page).await,
+            None => Vec::new(),
+        };
         rows.push(Row { page, words });
     }
     let correct = viewer.role.can_correct() && app.corrections.is_some();
@@ -134,14 +144,11 @@ async fn review(
 
 /// The page's words read with low confidence, worst first; none if its
 /// words cannot be read (the page itself then says why).
-async fn doubtful_words(app: &App, page: &index::ReviewPage) -> Vec<String> {
-    let Ok(Some((_, manifest))) = app.store.manifest(&page.dossier).await else {
-        return Vec::new();
-    };
+async fn doubtful_words(app: &App, manifest: &store::Manifest, page: u64) -> Vec<String> {
     let words = manifest
         .pages
         .iter()
-        .find(|p| p.number as u64 == page.page)
+        .find(|p| p.number as u64 == page)
         .and_then(|p| p.words.as_ref());
     let Some(object) = words else {
         return Vec::new();
