@@ -35,17 +35,22 @@ pub struct Word {
 impl PageWords {
     /// The page's lines in reading order: (line number, its words joined by spaces).
     pub fn lines(&self) -> Vec<(u32, String)> {
-        let mut numbers: Vec<u32> = Vec::new();
-        for word in &self.words {
-            if !numbers.contains(&word.line) {
-                numbers.push(word.line);
-            }
-        }
-        numbers
+        line_numbers(&self.words)
             .into_iter()
             .map(|n| (n, line_text(&self.words, n)))
             .collect()
     }
+}
+
+/// The line numbers of `words`, each once, in reading order.
+pub fn line_numbers(words: &[Word]) -> Vec<u32> {
+    let mut numbers: Vec<u32> = Vec::new();
+    for word in words {
+        if !numbers.contains(&word.line) {
+            numbers.push(word.line);
+        }
+    }
+    numbers
 }
 
 /// The text of line `line`: its words joined by spaces, as OCR wrote it.

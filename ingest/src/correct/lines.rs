@@ -4,17 +4,14 @@
 
 use store::manifest::Change;
 pub use store::words::line_text;
-use store::words::{PageWords, Word};
+use store::words::{PageWords, Word, line_numbers};
 
 /// Confidence given to words a person wrote: the review queue never shows them again.
 const BY_HAND: f32 = 100.0;
 
-/// The page's words and text with `changes` (all of this page) applied.
-pub fn apply(page: &PageWords, changes: &[&Change]) -> PageWords {
-    let mut words = page.words.clone();
-    for change in changes {
-        words = rewrite_line(&words, change.line, &change.new);
-    }
+/// The page's words and text with `change` (of this page) applied.
+pub fn apply(page: &PageWords, change: &Change) -> PageWords {
+    let words = rewrite_line(&page.words, change.line, &change.new);
     let confidence = if words.is_empty() {
         0.0
     } else {
@@ -97,12 +94,7 @@ fn shared_box(old: &[&Word], tokens: &[&str], line: u32) -> Vec<Word> {
 /// The text's non-empty lines are the words' lines in order (`ocr::engine`
 /// writes both from one pass).
 fn page_text(old_text: &str, old_words: &[Word], new_words: &[Word]) -> String {
-    let mut numbers: Vec<u32> = Vec::new();
-    for word in old_words {
-        if !numbers.contains(&word.line) {
-            numbers.push(word.line);
-        }
-    }
+    let numbers = line_numbers(old_words);
     let mut out: Vec<String> = Vec::new();
     let mut k = 0;
     for text_line in old_text.split('\n') {
@@ -170,7 +162,7 @@ mod tests {
     #[test]
     fn a_word_corrected_keeps_its_box_and_the_paragraphs_stay() {
         let page = page();
-        let fixed = apply(&page, &[&change(0, "Madame NGONO Awa")]);
+        let fixed = apply(&page, &change(0, "Madame NGONO Awa"));
         assert_eq!(fixed.text, "Madame NGONO Awa\nnée à Mbarqa\n\nFin");
         assert_eq!(fixed.words[1].text, "NGONO");
         assert_eq!(fixed.words[1].bbox, page.words[1].bbox);
@@ -182,7 +174,7 @@ mod tests {
     #[test]
     fn a_line_with_more_words_shares_its_box_in_reading_order() {
         let page = page();
-        let fixed = apply(&page, &[&change(1, "née à Mbarga (Centre)")]);
+        let fixed = apply(&page, &change(1, "née à Mbarga (Centre)"));
         assert_eq!(line_text(&fixed.words, 1), "née à Mbarga (Centre)");
         let line: Vec<&Word> = fixed.words.iter().filter(|w| w.line == 1).collect();
         assert_eq!(line.len(), 4);
@@ -197,9 +189,9 @@ mod tests {
     #[test]
     fn a_line_emptied_leaves_the_text_and_later_corrections_still_find_their_line() {
         let page = page();
-        let fixed = apply(&page, &[&change(1, "")]);
+        let fixed = apply(&page, &change(1, ""));
         assert_eq!(fixed.text, "Madame NG0NO Awa\n\nFin");
-        let again = apply(&fixed, &[&change(2, "Fin.")]);
+        let again = apply(&fixed, &change(2, "Fin."));
         assert_eq!(again.text, "Madame NG0NO Awa\n\nFin.");
         assert_eq!(again.lines().len(), 2);
     }
