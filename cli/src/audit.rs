@@ -286,34 +286,7 @@ pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u
         );
     }
     let store = &archive.store;
-    let mut payload: Vec<(String, Vec<u8>)> = vec![
-        (
-            format!("data/{}.pdf", manifest.dossier),
-            store.get(&manifest.pdf.sha256).await?,
-        ),
-        (
-            "data/text.txt".into(),
-            store.get(&manifest.text.sha256).await?,
-        ),
-        (
-            "data/manifest.json".into(),
-            store.get(&manifest_digest).await?,
-        ),
-        (
-            "data/metadata.json".into(),
-            serde_json::to_vec_pretty(
-                &serde_json::json!({ "dossier": manifest.metadata, "batch": manifest.batch }),
-            )?,
-        ),
-    ];
-    for (name, sidecar) in [
-        ("data/text.hocr", &manifest.hocr),
-        ("data/text.alto.xml", &manifest.alto),
-    ] {
-        if let Some(object) = sidecar {
-            payload.push((name.to_owned(), store.get(&object.sha256).await?));
-        }
-    }
+    let mut payload = current_files(store, &manifest_digest, &manifest).await?;
     payload.extend(earlier_versions(store, &manifest.dossier).await?);
     for source in &manifest.sources {
         let name = source.path.rsplit('/').next().unwrap_or(&source.path);
@@ -322,49 +295,11 @@ pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u
             store.get(&source.sha256).await?,
         ));
     }
-    // The ledger records that concern this dossier, oldest first.
-    let mut ledger = String::new();
-    for (digest, record) in store.ledger().await?.into_iter().rev() {
-        let concerns = match &record.event {
-            Event::DossierStored { dossier, .. }
-            | Event::DossierCorrected { dossier, .. }
-            | Event::Exported { dossier, .. } => *dossier == manifest.dossier,
-            Event::BatchSealed { dossiers, .. } => dossiers.contains(&manifest.dossier),
-            Event::Rejected { path, .. } => path.contains(&format!("/{}/", manifest.dossier)),
-            _ => false,
-        };
-        if concerns {
-            let line = serde_json::json!({ "record": digest, "content": record });
-            writeln!(ledger, "{line}")?;
-        }
-    }
-    payload.push(("data/ledger.jsonl".into(), ledger.into_bytes()));
-
-    let mut manifest_lines = String::new();
-    let (mut octets, count) = (0u64, payload.len());
-    for (path, bytes) in &payload {
-        write_file(bag, path, bytes)?;
-        octets += bytes.len() as u64;
-        writeln!(manifest_lines, "{}  {path}", sha256(bytes))?;
-    }
-    let bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-    let info = format!(
-        "Bag-Software-Agent: dossier {}\nBagging-Date: {}\nExternal-Identifier: {}\nExternal-Description: Integration dossier {} (manifest {manifest_digest})\nPayload-Oxum: {octets}.{count}\n",
-        env!("CARGO_PKG_VERSION"),
-        &store::now_rfc3339()[..10],
-        manifest.dossier,
-        manifest.dossier,
-    );
-    let mut tags = String::new();
-    for (name, content) in [
-        ("bagit.txt", bagit.as_bytes()),
-        ("bag-info.txt", info.as_bytes()),
-        ("manifest-sha256.txt", manifest_lines.as_bytes()),
-    ] {
-        write_file(bag, name, content)?;
-        writeln!(tags, "{}  {name}", sha256(content))?;
-    }
-    write_file(bag, "tagmanifest-sha256.txt", tags.as_bytes())?;
+    payload.push((
+        "data/ledger.jsonl".into(),
+        ledger_lines(store, &manifest.dossier).await?.into_bytes(),
+    ));
+    let (octets, count) = write_bag(bag, &payload, &manifest.dossier, &manifest_digest)?;
     store
         .append(Event::Exported {
             dossier: manifest.dossier.clone(),
@@ -387,10 +322,104 @@ pub async fn export(archive: &Archive, args: ExportArgs, json: bool) -> Result<u
     Ok(exit::OK)
 }
 
+/// A bag's payload: path in the bag, and bytes.
+type Payload = Vec<(String, Vec<u8>)>;
+
+/// The current version's PDF, text, manifest, metadata and sidecars.
+async fn current_files(
+    store: &store::Store,
+    manifest_digest: &Digest,
+    manifest: &Manifest,
+) -> Result<Payload> {
+    let mut payload: Payload = vec![
+        (
+            format!("data/{}.pdf", manifest.dossier),
+            store.get(&manifest.pdf.sha256).await?,
+        ),
+        (
+            "data/text.txt".into(),
+            store.get(&manifest.text.sha256).await?,
+        ),
+        (
+            "data/manifest.json".into(),
+            store.get(manifest_digest).await?,
+        ),
+        (
+            "data/metadata.json".into(),
+            serde_json::to_vec_pretty(
+                &serde_json::json!({ "dossier": manifest.metadata, "batch": manifest.batch }),
+            )?,
+        ),
+    ];
+    for (name, sidecar) in [
+        ("data/text.hocr", &manifest.hocr),
+        ("data/text.alto.xml", &manifest.alto),
+    ] {
+        if let Some(object) = sidecar {
+            payload.push((name.to_owned(), store.get(&object.sha256).await?));
+        }
+    }
+    Ok(payload)
+}
+
+/// The ledger records that concern the dossier, oldest first, one JSON line each.
+async fn ledger_lines(store: &store::Store, dossier: &str) -> Result<String> {
+    let mut ledger = String::new();
+    for (digest, record) in store.ledger().await?.into_iter().rev() {
+        let concerns = match &record.event {
+            Event::DossierStored { dossier: d, .. }
+            | Event::DossierCorrected { dossier: d, .. }
+            | Event::Exported { dossier: d, .. } => d == dossier,
+            Event::BatchSealed { dossiers, .. } => dossiers.iter().any(|d| d == dossier),
+            Event::Rejected { path, .. } => path.contains(&format!("/{dossier}/")),
+            _ => false,
+        };
+        if concerns {
+            let line = serde_json::json!({ "record": digest, "content": record });
+            writeln!(ledger, "{line}")?;
+        }
+    }
+    Ok(ledger)
+}
+
+/// Writes the payload and the tag files of a BagIt 1.0 bag; returns the
+/// payload's bytes and files.
+fn write_bag(
+    bag: &Path,
+    payload: &Payload,
+    dossier: &str,
+    manifest_digest: &Digest,
+) -> Result<(u64, usize)> {
+    let mut manifest_lines = String::new();
+    let (mut octets, count) = (0u64, payload.len());
+    for (path, bytes) in payload {
+        write_file(bag, path, bytes)?;
+        octets += bytes.len() as u64;
+        writeln!(manifest_lines, "{}  {path}", sha256(bytes))?;
+    }
+    let bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+    let info = format!(
+        "Bag-Software-Agent: dossier {}\nBagging-Date: {}\nExternal-Identifier: {dossier}\nExternal-Description: Integration dossier {dossier} (manifest {manifest_digest})\nPayload-Oxum: {octets}.{count}\n",
+        env!("CARGO_PKG_VERSION"),
+        &store::now_rfc3339()[..10],
+    );
+    let mut tags = String::new();
+    for (name, content) in [
+        ("bagit.txt", bagit.as_bytes()),
+        ("bag-info.txt", info.as_bytes()),
+        ("manifest-sha256.txt", manifest_lines.as_bytes()),
+    ] {
+        write_file(bag, name, content)?;
+        writeln!(tags, "{}  {name}", sha256(content))?;
+    }
+    write_file(bag, "tagmanifest-sha256.txt", tags.as_bytes())?;
+    Ok((octets, count))
+}
+
 /// Each earlier version of the dossier (a re-scan's or a correction's
 /// predecessor) under `data/versions/N/`: its manifest, PDF, text and
 /// sidecars, so a bag proves what the dossier said before it was corrected.
-async fn earlier_versions(store: &store::Store, id: &str) -> Result<Vec<(String, Vec<u8>)>> {
+async fn earlier_versions(store: &store::Store, id: &str) -> Result<Payload> {
     let versions = store.versions(id).await?;
     let count = versions.len();
     let mut files = Vec::new();
