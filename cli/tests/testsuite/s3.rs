@@ -671,7 +671,6 @@ fn what_one_station_stores_or_corrects_is_found_at_another_without_reindex() {
 /// A viewer's machine joins the bucket: its first account makes its archive
 /// folder, whose index is built from the store.
 fn join_viewer(archive: &Path, endpoint: &Endpoint, store: &str) {
-    use std::io::Write;
     let mut join = command();
     join.args([
         "user",
@@ -682,17 +681,16 @@ fn join_viewer(archive: &Path, endpoint: &Endpoint, store: &str) {
         "--password-stdin",
     ])
     .args(["--store", store, "--archive"])
-    .arg(archive)
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::null());
+    .arg(archive);
     for (name, value) in endpoint.env() {
         join.env(name, value);
     }
-    let mut child = join.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"amina-long-password\n").unwrap();
-    drop(stdin);
-    assert!(child.wait().unwrap().success());
+    let out = crate::util::run_with_input(join, "amina-long-password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A generated batch of three two-document dossiers of its own

@@ -48,12 +48,16 @@ pub fn dossier(archive: &Path, args: &[&str]) -> Output {
 
 /// [`dossier`] with `input` on its standard input (a password, say).
 pub fn dossier_with_input(archive: &Path, args: &[&str], input: &str) -> Output {
+    let mut dossier = command();
+    dossier.args(args).arg("--archive").arg(archive);
+    run_with_input(dossier, input)
+}
+
+/// Runs `command` to its end with `input` on its standard input.
+pub fn run_with_input(mut command: Command, input: &str) -> Output {
     use std::io::Write;
     use std::process::Stdio;
-    let mut child = command()
-        .args(args)
-        .arg("--archive")
-        .arg(archive)
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -91,7 +95,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// paper whose words the tests choose.
 pub fn print_page(path: &Path, title: &str, lines: &[&str], seed: u64) {
     use samples::documents::{Block, Document, Style};
-    use samples::render::{self, PageStyle};
+    use samples::render;
     let block = |style, text: &str| Block {
         style,
         text: text.to_owned(),
@@ -104,7 +108,14 @@ pub fn print_page(path: &Path, title: &str, lines: &[&str], seed: u64) {
         blocks,
     };
     let families = render::load_families(&render::font_dir()).unwrap();
-    let style = PageStyle {
+    let mut rng = samples::rng::Rng::new(seed);
+    let (grey, _) = render::render(&doc, &families[0], &clean_style(), &mut rng);
+    grey.save(path).unwrap();
+}
+
+/// A clean, straight page at 300 dpi: no skew, noise, blur, specks or marks.
+pub fn clean_style() -> samples::render::PageStyle {
+    samples::render::PageStyle {
         dpi: 300,
         body_pt: 12.0,
         skew_degrees: 0.0,
@@ -113,8 +124,5 @@ pub fn print_page(path: &Path, title: &str, lines: &[&str], seed: u64) {
         specks: 0,
         rotation: 0,
         marks: Default::default(),
-    };
-    let mut rng = samples::rng::Rng::new(seed);
-    let (grey, _) = render::render(&doc, &families[0], &style, &mut rng);
-    grey.save(path).unwrap();
+    }
 }

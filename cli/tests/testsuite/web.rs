@@ -54,21 +54,12 @@ const FRENCH_OCR: &str = include_str!("../../../testkit/data/french-ocr.txt");
 /// A batch with one dossier of two pages printed from the French OCR corpus.
 fn french_batch(dir: &Path) -> PathBuf {
     use samples::documents::{Block, Document, Style};
-    use samples::render::{self, PageStyle};
+    use samples::render;
     let batch = dir.join("french");
     let dossier = batch.join("INT-2026-09998");
     std::fs::create_dir_all(&dossier).unwrap();
     let families = render::load_families(&render::font_dir()).unwrap();
-    let style = PageStyle {
-        dpi: 300,
-        body_pt: 12.0,
-        skew_degrees: 0.0,
-        noise: 0.0,
-        blur: false,
-        specks: 0,
-        rotation: 0,
-        marks: Default::default(),
-    };
+    let style = crate::util::clean_style();
     let mut rng = samples::rng::Rng::new(11);
     for (i, page) in FRENCH_OCR.split('\u{c}').take(2).enumerate() {
         let doc = Document {
