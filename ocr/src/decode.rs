@@ -112,12 +112,28 @@ impl Scan {
     pub fn resolution(&self) -> f32 {
         const A4_LONG_INCHES: f32 = 11.69;
         let long = self.image.width().max(self.image.height()) as f32;
-        // A believable declared size: a sheet 4 to 20 inches long.
-        let believable = |dpi: f32| dpi >= 50.0 && (4.0..=20.0).contains(&(long / dpi));
-        match self.dpi {
-            Some(dpi) if believable(dpi) => dpi,
-            _ => (long / A4_LONG_INCHES).clamp(50.0, 1200.0).round(),
+        match self.believable_dpi() {
+            Some(dpi) => dpi,
+            None => (long / A4_LONG_INCHES).clamp(50.0, 1200.0).round(),
         }
+    }
+
+    /// The resolution the file declares, if it makes a sheet 4 to 20 inches
+    /// long: `None` when [`Scan::resolution`] is a guess.
+    pub fn believable_dpi(&self) -> Option<f32> {
+        let long = self.image.width().max(self.image.height()) as f32;
+        self.dpi
+            .filter(|&dpi| dpi >= 50.0 && (4.0..=20.0).contains(&(long / dpi)))
+    }
+
+    /// The resolution the `tesseract` command would read this page at: the
+    /// file's own from 70 dpi up, believable or not; else 0, which has
+    /// Tesseract estimate it from the height of the letters. The second
+    /// reading of a doubtful page is meant to be Tesseract alone's.
+    pub fn tesseract_dpi(&self) -> u32 {
+        self.dpi
+            .filter(|&dpi| dpi >= 70.0)
+            .map_or(0, |dpi| dpi.round() as u32)
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Preprocessed {
     pub rotation: u16,
     /// No content: not worth OCR.
     pub blank: bool,
+    /// Dark scanner borders were painted as paper: a guess that changes how
+    /// Tesseract thresholds the whole page.
+    pub border: bool,
     /// The page is pure black and white.
     pub bilevel: bool,
 }
@@ -64,12 +67,14 @@ fn chain(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>, flatten: bool) -> P
             skew_confidence: 0.0,
             rotation: 0,
             blank: true,
+            border: false,
             bilevel: scan.bilevel,
         };
     }
     // Dark scanner borders are not the document, and they mislead every step
     // after this one: paint them as paper (in the archived image too).
-    if let Some(region) = border::find(&overview) {
+    let painted = border::find(&overview);
+    if let Some(region) = painted {
         border::whiten(&mut image, region);
         overview = Overview::of_page(&image);
     }
@@ -129,6 +134,7 @@ fn chain(scan: Scan, dpi: f32, mut osd: Option<&mut Engine>, flatten: bool) -> P
         skew_confidence: skew.confidence,
         rotation: quarters * 90,
         blank: false,
+        border: painted.is_some(),
         bilevel: scan.bilevel,
     }
 }

@@ -8,7 +8,12 @@
 //! Tesseract's own confidence is the judge that does not share those guesses.
 //! A doubtful page (marked blank, turned, read with low confidence or no
 //! words at all) is read a second time exactly as scanned, and whichever
-//! reading carries more confidently read text is kept. When even that one is
+//! reading carries more confidently read text is kept. A page on which
+//! preprocessing guessed something that changes how Tesseract sees the
+//! whole page (scanner borders painted as paper, a resolution the file does
+//! not declare) is read as scanned too, and there the scan wins a tie: on
+//! real pages both guesses cost words as often as they saved any, with
+//! Tesseract's confidence the same either way. When even that one is
 //! unclear, a third reading of the page with its paper flattened to white
 //! (`crate::background`) is tried: it makes grey or framed paper legible
 //! but would also bring out a facing page's show-through, so it is only a
@@ -38,6 +43,20 @@ pub enum Doubt {
     LowConfidence(f32),
     /// Tesseract found no word on a page that is not blank.
     NoWords,
+    /// Dark scanner borders were painted as paper, which moves Tesseract's
+    /// threshold for the whole page (faint type came out thinner).
+    Border,
+    /// The file declares no believable resolution: ours is a guess, and
+    /// Tesseract's page layout depends on it.
+    Resolution,
+}
+
+impl Doubt {
+    /// Whether the doubt is about a guess of ours rather than the reading:
+    /// the page as scanned, read as Tesseract alone reads it, then wins a tie.
+    fn about_a_guess(self) -> bool {
+        matches!(self, Doubt::Border | Doubt::Resolution)
+    }
 }
 
 impl std::fmt::Display for Doubt {
@@ -46,22 +65,37 @@ impl std::fmt::Display for Doubt {
             Doubt::Blank => write!(f, "marked blank"),
             Doubt::LowConfidence(c) => write!(f, "mean confidence {c:.0}"),
             Doubt::NoWords => write!(f, "no word read"),
+            Doubt::Border => write!(f, "scanner border painted"),
+            Doubt::Resolution => write!(f, "resolution not declared"),
         }
     }
+}
+
+/// What preprocessing guessed about a page, beside what it read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Guesses {
+    /// Blank detection found no ink worth reading.
+    pub blank: bool,
+    /// Scanner borders were painted as paper ([`crate::Preprocessed::border`]).
+    pub border: bool,
+    /// The resolution was guessed ([`crate::Scan::believable_dpi`] is `None`).
+    pub resolution: bool,
 }
 
 /// Whether the reading of a page deserves a second reading of the scan as it
 /// is, given what preprocessing decided (see [`crate::Preprocessed`]). A
 /// turn needs no doubt of its own: Tesseract's orientation detection
 /// confirmed it, and a wrong one reads with low confidence anyway.
-pub fn doubt(blank: bool, reading: Option<&Recognition>) -> Option<Doubt> {
-    if blank {
+pub fn doubt(guesses: Guesses, reading: Option<&Recognition>) -> Option<Doubt> {
+    if guesses.blank {
         return Some(Doubt::Blank);
     }
     match reading {
         None => Some(Doubt::NoWords),
         Some(r) if r.words.is_empty() => Some(Doubt::NoWords),
         Some(r) if r.confidence < DOUBTFUL_CONFIDENCE => Some(Doubt::LowConfidence(r.confidence)),
+        Some(_) if guesses.border => Some(Doubt::Border),
+        Some(_) if guesses.resolution => Some(Doubt::Resolution),
         Some(_) => None,
     }
 }
@@ -87,6 +121,17 @@ pub fn weight(reading: &Recognition) -> f64 {
             f64::from(w.confidence / 100.0) * letters as f64
         })
         .sum()
+}
+
+/// Whether the reading of the page as scanned should replace the
+/// preprocessed one: [`prefer`], except that where the doubt is about a
+/// guess of ours, the scan wins unless the preprocessed reading carries
+/// clearly more text.
+pub fn prefer_scan(doubt: Doubt, kept: Option<&Recognition>, scanned: &Recognition) -> bool {
+    if doubt.about_a_guess() {
+        return weight(scanned) * MARGIN >= kept.map_or(0.0, weight);
+    }
+    prefer(doubt, kept, scanned)
 }
 
 /// Whether a later reading (as scanned, flattened) should replace the one kept so far.
@@ -144,6 +189,54 @@ mod tests {
     fn a_tie_keeps_the_straightened_page() {
         let same = reading(&[("Acte", 70.0), ("de", 70.0), ("naissance", 70.0)]);
         assert!(!prefer(Doubt::LowConfidence(70.0), Some(&same), &same));
+    }
+
+    #[test]
+    fn where_we_guessed_the_scan_wins_a_tie_and_loses_to_clearly_more_text() {
+        let preprocessed = reading(&[("Acte", 90.0), ("de", 90.0), ("naissance", 90.0)]);
+        let scanned = reading(&[("Acte", 88.0), ("de", 90.0), ("naissance", 89.0)]);
+        assert!(prefer_scan(Doubt::Border, Some(&preprocessed), &scanned));
+        assert!(prefer_scan(
+            Doubt::Resolution,
+            Some(&preprocessed),
+            &scanned
+        ));
+        assert!(!prefer_scan(
+            Doubt::LowConfidence(70.0),
+            Some(&preprocessed),
+            &scanned
+        ));
+        let fuller = reading(&[
+            ("Acte", 90.0),
+            ("de", 90.0),
+            ("naissance", 90.0),
+            ("n°", 90.0),
+        ]);
+        let cut = reading(&[("Acte", 90.0), ("de", 90.0)]);
+        assert!(!prefer_scan(Doubt::Border, Some(&fuller), &cut));
+    }
+
+    #[test]
+    fn a_confident_reading_is_doubted_only_where_we_guessed() {
+        let confident = reading(&[("Monsieur", 92.0), ("le", 95.0), ("Ministre", 91.0)]);
+        let none = Guesses::default();
+        assert_eq!(doubt(none, Some(&confident)), None);
+        let border = Guesses {
+            border: true,
+            ..none
+        };
+        assert_eq!(doubt(border, Some(&confident)), Some(Doubt::Border));
+        let resolution = Guesses {
+            resolution: true,
+            ..none
+        };
+        assert_eq!(doubt(resolution, Some(&confident)), Some(Doubt::Resolution));
+        let blank = Guesses {
+            blank: true,
+            border: true,
+            resolution: true,
+        };
+        assert_eq!(doubt(blank, Some(&confident)), Some(Doubt::Blank));
     }
 
     #[test]

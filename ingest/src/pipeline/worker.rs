@@ -150,6 +150,7 @@ impl OcrWorker {
         let scan = self.decode(job)?;
         let decode = t0.elapsed().as_secs_f64();
         let dpi = scan.resolution();
+        let guessed_resolution = scan.believable_dpi().is_none();
         let t1 = Instant::now();
         let page = ocr::preprocess_with(scan, dpi, Some(&mut self.engine));
         let preprocess = t1.elapsed().as_secs_f64();
@@ -197,7 +198,12 @@ impl OcrWorker {
             cache_key: job.cache_key,
             reading: None,
         };
-        let doubt = ocr::second_reading::doubt(page.blank, fresh.recognition.as_ref());
+        let guesses = ocr::second_reading::Guesses {
+            blank: page.blank,
+            border: page.border,
+            resolution: guessed_resolution,
+        };
+        let doubt = ocr::second_reading::doubt(guesses, fresh.recognition.as_ref());
         if let Some(doubt) = doubt {
             self.read_as_scanned(job, doubt, &mut fresh)?;
             if ocr::second_reading::unclear(fresh.recognition.as_ref()) {
@@ -214,8 +220,10 @@ impl OcrWorker {
     }
 
     /// Reads the page exactly as scanned (no border painting, turn, straightening
-    /// or despeckling) and keeps that reading, with the scan as the page's image,
-    /// if it carries clearly more text than the preprocessed one. The page is
+    /// or despeckling), as the `tesseract` command would, and keeps that
+    /// reading, with the scan as the page's image, if it carries clearly more
+    /// text than the preprocessed one (or, where the doubt is a guess of
+    /// ours, no less: see `ocr::second_reading::prefer_scan`). The page is
     /// decoded again rather than kept from the first pass: only doubtful pages
     /// pay for it, and every worker stays at one page in memory otherwise.
     fn read_as_scanned(
@@ -229,11 +237,14 @@ impl OcrWorker {
         let scan = self.decode(job)?;
         let dpi = scan.resolution();
         self.engine
-            .load_scan(&scan.image, dpi.round() as u32)
+            .load_scan(&scan.image, scan.tesseract_dpi())
             .map_err(|e| e.to_string())?;
         drop(gate);
-        let scanned = self.engine.read().map_err(|e| e.to_string())?;
-        let keep = ocr::second_reading::prefer(doubt, fresh.recognition.as_ref(), &scanned);
+        let scanned = self
+            .engine
+            .read_as_tesseract_alone()
+            .map_err(|e| e.to_string())?;
+        let keep = ocr::second_reading::prefer_scan(doubt, fresh.recognition.as_ref(), &scanned);
         let preprocessed = score(fresh.recognition.as_ref());
         let as_scanned = score(Some(&scanned));
         if keep {
