@@ -630,10 +630,10 @@ async fn a_page_preprocessing_guessed_about_is_read_as_tesseract_alone_reads_it_
             0.06,
         ),
         (
-            "UNDECLARED",
+            "OVERRIDDEN",
             "en_scribe_deposition01_1",
             "png",
-            "resolution not declared",
+            "declared resolution overridden",
             0.63,
         ),
     ];

@@ -10,10 +10,11 @@
 //! words at all) is read a second time exactly as scanned, and whichever
 //! reading carries more confidently read text is kept. A page on which
 //! preprocessing guessed something that changes how Tesseract sees the
-//! whole page (scanner borders painted as paper, a resolution the file does
-//! not declare) is read as scanned too, and there the scan wins a tie: on
-//! real pages both guesses cost words as often as they saved any, with
-//! Tesseract's confidence the same either way. When even that one is
+//! whole page (scanner borders painted as paper, a resolution the file
+//! declares but we did not believe) is read as scanned too, and there the
+//! scan wins a tie: on real pages both guesses cost words as often as they
+//! saved any, with Tesseract's confidence the same either way. When even
+//! that one is
 //! unclear, a third reading of the page with its paper flattened to white
 //! (`crate::background`) is tried: it makes grey or framed paper legible
 //! but would also bring out a facing page's show-through, so it is only a
@@ -46,8 +47,10 @@ pub enum Doubt {
     /// Dark scanner borders were painted as paper, which moves Tesseract's
     /// threshold for the whole page (faint type came out thinner).
     Border,
-    /// The file declares no believable resolution: ours is a guess, and
-    /// Tesseract's page layout depends on it.
+    /// The file declares a resolution we did not believe: ours is a guess
+    /// against the file's word, and Tesseract's page layout depends on it.
+    /// (A file that declares none has nothing to doubt: Tesseract alone
+    /// would guess too.)
     Resolution,
 }
 
@@ -66,7 +69,7 @@ impl std::fmt::Display for Doubt {
             Doubt::LowConfidence(c) => write!(f, "mean confidence {c:.0}"),
             Doubt::NoWords => write!(f, "no word read"),
             Doubt::Border => write!(f, "scanner border painted"),
-            Doubt::Resolution => write!(f, "resolution not declared"),
+            Doubt::Resolution => write!(f, "declared resolution overridden"),
         }
     }
 }
@@ -78,7 +81,8 @@ pub struct Guesses {
     pub blank: bool,
     /// Scanner borders were painted as paper ([`crate::Preprocessed::border`]).
     pub border: bool,
-    /// The resolution was guessed ([`crate::Scan::believable_dpi`] is `None`).
+    /// The file declares a resolution, and [`crate::Scan::believable_dpi`]
+    /// did not believe it.
     pub resolution: bool,
 }
 

@@ -150,7 +150,7 @@ impl OcrWorker {
         let scan = self.decode(job)?;
         let decode = t0.elapsed().as_secs_f64();
         let dpi = scan.resolution();
-        let guessed_resolution = scan.believable_dpi().is_none();
+        let overridden_resolution = scan.dpi.is_some() && scan.believable_dpi().is_none();
         let t1 = Instant::now();
         let page = ocr::preprocess_with(scan, dpi, Some(&mut self.engine));
         let preprocess = t1.elapsed().as_secs_f64();
@@ -201,7 +201,7 @@ impl OcrWorker {
         let guesses = ocr::second_reading::Guesses {
             blank: page.blank,
             border: page.border,
-            resolution: guessed_resolution,
+            resolution: overridden_resolution,
         };
         let doubt = ocr::second_reading::doubt(guesses, fresh.recognition.as_ref());
         if let Some(doubt) = doubt {
