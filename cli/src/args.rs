@@ -151,6 +151,16 @@ pub struct ServeArgs {
     /// stores is searchable here within that time.
     #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     pub follow_every: f64,
+    /// The reverse proxy in front of the viewer (repeat for a chain): its
+    /// X-Forwarded-For then names the client, for sign-in throttling and
+    /// the access log. From any other address the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "IP",
+        env = "DOSSIER_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {

@@ -380,7 +380,10 @@ async fn serve(
     let mut app = web::App::new(&archive.root, archive.store, archive.index)?
         .with_corrections(corrections)
         .with_follow(follow)
-        .with_review_below(args.review_below);
+        .with_review_below(args.review_below)
+        .with_trusted_proxies(web::client::TrustedProxies::new(
+            args.trusted_proxies.clone(),
+        ));
     if args.insecure_cookies {
         eprintln!(
             "Warning: --insecure-cookies: session cookies travel in clear text over plain HTTP."

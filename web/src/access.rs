@@ -17,8 +17,10 @@ pub struct Entry {
     pub seq: u64,
     pub time: String,
     pub user: String,
-    /// `sign-in`, `sign-in-failed`, `sign-out`, `search`, `view-dossier`,
-    /// `view-page`, `download`, `verify`, `view-access-log`, `denied`.
+    /// `sign-in`, `sign-in-failed`, `sign-in-refused`, `sign-out`, `search`,
+    /// `view-dossier`, `view-page`, `view-image`, `download`, `verify`,
+    /// `view-access-log`, `denied`, `csrf-refused`, `unauthenticated` (no
+    /// user: a request without a valid session), `correct`....
     pub action: String,
     /// What was acted on: a query, a dossier, a page, a file.
     pub target: String,

@@ -13,6 +13,7 @@
 #![allow(clippy::result_large_err)]
 
 mod access;
+pub mod client;
 pub mod corrections;
 pub mod follow;
 mod i18n;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -60,6 +61,8 @@ pub struct App {
     /// Words read with less confidence than this (0 to 100) are doubtful:
     /// boxed for correction, and their pages in the review queue.
     review_below: f32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    proxies: client::TrustedProxies,
 }
 
 impl App {
@@ -82,6 +85,7 @@ impl App {
             corrections: None,
             follow: Arc::default(),
             review_below: DEFAULT_REVIEW_BELOW,
+            proxies: client::TrustedProxies::default(),
         })
     }
 
@@ -94,6 +98,13 @@ impl App {
     /// Words read with less confidence than `below` are doubtful.
     pub fn with_review_below(mut self, below: f32) -> App {
         self.review_below = below;
+        self
+    }
+
+    /// Requests from these reverse proxies are taken to come from the
+    /// address their `X-Forwarded-For` names (see [`client`]).
+    pub fn with_trusted_proxies(mut self, proxies: client::TrustedProxies) -> App {
+        self.proxies = proxies;
         self
     }
 
@@ -297,13 +308,6 @@ fn cookies(parts: &Parts) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-fn address(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())
-}
-
 /// Whether the session's account is still enabled, with the same role and at
 /// the same epoch. `users.json` is read on every request, off the async
 /// workers, so that `dossier user` in another process takes effect at once.
@@ -334,16 +338,28 @@ impl FromRequestParts<Arc<App>> for Viewer {
                 role: session.role,
                 csrf: session.csrf,
                 lang: lang_of(parts),
-                address: address(parts),
+                address: app.proxies.client(parts),
             }),
-            // Pages send people to sign in and back; anything else is refused outright.
-            None if parts.method == Method::GET => {
-                let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                let next = pages::encode(here);
-                Err(Redirect::to(&format!("/login?next={next}")).into_response())
-            }
-            None => Err((StatusCode::UNAUTHORIZED, "sign in first").into_response()),
+            None => Err(unauthenticated(parts, app).await),
         }
+    }
+}
+
+/// The answer to a request without a valid session, logged with what it
+/// asked for: pages send people to sign in and back; anything else is
+/// refused outright.
+async fn unauthenticated(parts: &Parts, app: &Arc<App>) -> Response {
+    let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let what = format!("{} {here}", parts.method);
+    let _ = app
+        .record("", "unauthenticated", &what, &app.proxies.client(parts))
+        .await;
+    match parts.method {
+        Method::GET => {
+            let next = pages::encode(here);
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        }
+        _ => (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
     }
 }
 

@@ -176,8 +176,21 @@ impl Answer {
 
 /// One HTTP/1.1 request, written byte for byte as given.
 fn http(addr: SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> Answer {
+    http_with(addr, method, path, cookie, body, "")
+}
+
+/// [`http`], with `headers` (complete lines, each ending in CRLF) added.
+fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: &str,
+    headers: &str,
+) -> Answer {
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    request.push_str(headers);
     if !cookie.is_empty() {
         request.push_str(&format!("Cookie: {cookie}\r\n"));
     }
@@ -252,15 +265,26 @@ fn cookie_pair(set_cookie: &str) -> String {
 
 /// Signs in; returns the session cookie (`dossier_session=...`) and the CSRF token of its forms.
 fn sign_in(addr: SocketAddr, user: &str, password: &str) -> Result<(String, String), Answer> {
-    let form = http(addr, "GET", "/login", "", "");
+    sign_in_with(addr, user, password, "")
+}
+
+/// [`sign_in`], the sign-in requests carrying `headers` (as [`http_with`]).
+fn sign_in_with(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    headers: &str,
+) -> Result<(String, String), Answer> {
+    let form = http_with(addr, "GET", "/login", "", "", headers);
     let login_cookie = cookie_pair(form.cookies()[0]);
     let token = form_value(&form.body, "csrf");
-    let answer = http(
+    let answer = http_with(
         addr,
         "POST",
         "/login",
         &login_cookie,
         &format!("user={user}&password={password}&csrf={token}&next=%2F"),
+        headers,
     );
     if answer.status != 303 {
         return Err(answer);
@@ -325,6 +349,15 @@ fn every_route_needs_a_session_and_a_tampered_cookie_is_none() {
     }
     // The real cookie works, and is set the way it should be.
     assert_eq!(http(server.addr, "GET", "/", &session, "").status, 200);
+    let image = "/dossiers/INT-2026-00001/pages/1/image?w=320";
+    assert_eq!(http(server.addr, "GET", image, &session, "").status, 200);
+    assert!(logged("paul").contains(&("view-image".to_owned(), "127.0.0.1".to_owned())));
+    // Every refused request is in the access log, under no user.
+    let refused = logged("")
+        .iter()
+        .filter(|(action, _)| action == "unauthenticated")
+        .count();
+    assert_eq!(refused, 4 * (PROTECTED_GETS.len() + 2));
 }
 
 #[test]
@@ -433,6 +466,59 @@ fn parallel_wrong_passwords_are_counted_before_they_are_checked() {
     assert_eq!((checked, refused), (5, 25), "{statuses:?}");
 }
 
+/// The access log's records for `user`, as (action, address) pairs.
+fn logged(user: &str) -> Vec<(String, String)> {
+    let log = std::fs::read_to_string(archive().join("access.log")).unwrap();
+    log.lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|entry| entry["user"] == user)
+        .map(|entry| {
+            let field = |name: &str| entry[name].as_str().unwrap().to_owned();
+            (field("action"), field("address"))
+        })
+        .collect()
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_client_is_throttled_and_logged_apart() {
+    let server = serve_with(&["--trusted-proxy", "127.0.0.1"]);
+    // The proxy appends the address it saw; what the client wrote before it
+    // (1.2.3.4) is the client's word only.
+    let forwarded = |client: &str| format!("X-Forwarded-For: 1.2.3.4, {client}\r\n");
+    let outside = forwarded("198.51.100.20");
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| {
+            sign_in_with(server.addr, "paul", "not-his-password", &outside)
+                .unwrap_err()
+                .status
+        })
+        .collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    // The archivist behind the same proxy, at her own address, is not slowed.
+    let desk = forwarded("198.51.100.21");
+    sign_in_with(server.addr, "paul", "paul-long-password", &desk).unwrap();
+    let records = logged("paul");
+    let from = |action: &str, address: &str| {
+        records
+            .iter()
+            .filter(|(a, b)| a == action && b == address)
+            .count()
+    };
+    assert_eq!(from("sign-in-failed", "198.51.100.20"), 5, "{records:?}");
+    assert_eq!(from("sign-in-refused", "198.51.100.20"), 1, "{records:?}");
+    assert_eq!(from("sign-in", "198.51.100.21"), 1, "{records:?}");
+    assert!(records.iter().all(|(_, address)| address != "1.2.3.4"));
+
+    // A viewer trusting no proxy believes no header.
+    let direct = serve();
+    let spoofed = "X-Forwarded-For: 203.0.113.9\r\n";
+    sign_in_with(direct.addr, "amina", "not-her-password", spoofed).unwrap_err();
+    assert_eq!(
+        logged("amina"),
+        [("sign-in-failed".to_owned(), "127.0.0.1".to_owned())]
+    );
+}
+
 #[test]
 fn insecure_cookies_are_only_for_those_who_ask() {
     let server = serve_with(&["--insecure-cookies"]);
@@ -492,6 +578,9 @@ fn forms_need_their_csrf_token() {
         303,
         "signed out"
     );
+    let actions: Vec<String> = logged("amina").into_iter().map(|(a, _)| a).collect();
+    let refused = actions.iter().filter(|a| *a == "csrf-refused").count();
+    assert_eq!(refused, 2, "{actions:?}");
 }
 
 #[test]

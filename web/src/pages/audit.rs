@@ -28,7 +28,7 @@ async fn verify(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Reply {
-    check_csrf(&viewer, &form.csrf)?;
+    check_csrf(&app, &viewer, &form.csrf, "verify").await?;
     viewer
         .require(&app, Role::Auditor, &format!("verify {id}"))
         .await?;

@@ -69,7 +69,7 @@ async fn save(
     Path((id, n)): Path<(String, usize)>,
     Form(form): Form<LineForm>,
 ) -> Reply {
-    check_csrf(&viewer, &form.csrf)?;
+    check_csrf(&app, &viewer, &form.csrf, "correct").await?;
     may_correct(&app, &viewer, &id, n).await?;
     let Some(corrections) = app.corrections.clone() else {
         return Err(viewer.forbidden());

@@ -265,10 +265,18 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-fn check_csrf(viewer: &Viewer, token: &str) -> Result<(), Failure> {
+/// `Ok` if the form carries the session's CSRF token; a logged refusal
+/// otherwise (`what` names the form), as a cross-site form would be.
+async fn check_csrf(
+    app: &Arc<App>,
+    viewer: &Viewer,
+    token: &str,
+    what: &str,
+) -> Result<(), Failure> {
     if session::same(&viewer.csrf, token) {
         return Ok(());
     }
+    app.log(viewer, "csrf-refused", what).await?;
     let expired = (
         StatusCode::FORBIDDEN,
         "this form has expired: reload the page",

@@ -101,12 +101,15 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = lang_of(&parts);
-    let address = crate::address(&parts);
+    let address = app.proxies.client(&parts);
     let next = local_path(form.next.as_deref().unwrap_or("/")).to_owned();
     let page = |reason: &str, status| {
         login_page(&app, lang, &form.csrf, &next, Some(t(lang, reason)), status)
     };
     if let Some(reason) = form_refused(&app, &parts, &form.csrf, &address) {
+        let _ = app
+            .record(&form.user, "csrf-refused", "sign-in", &address)
+            .await;
         let token = session::random_token();
         let refused = Some(t(lang, reason));
         return login_page(&app, lang, &token, &next, refused, StatusCode::FORBIDDEN);
@@ -195,7 +198,7 @@ async fn logout(
     viewer: Viewer,
     Form(form): Form<CsrfForm>,
 ) -> Reply {
-    check_csrf(&viewer, &form.csrf)?;
+    check_csrf(&app, &viewer, &form.csrf, "sign-out").await?;
     if let Some(token) = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())

@@ -170,6 +170,9 @@ async fn page_image(
     let Some(page) = m.pages.iter().find(|p| p.number == n) else {
         return Err(viewer.not_found());
     };
+    // A thumbnail is a look at the candidate's document too.
+    app.log(&viewer, "view-image", &format!("{id} page {n} w={width}"))
+        .await?;
     let sha = page.image.sha256.hex();
     if let Some(jpeg) = cached(&app, &sha, width).await {
         return Ok(image_response(jpeg));
