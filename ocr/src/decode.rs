@@ -126,6 +126,12 @@ impl Scan {
             .filter(|&dpi| dpi >= 50.0 && (4.0..=20.0).contains(&(long / dpi)))
     }
 
+    /// The file declares a resolution and [`Scan::resolution`] did not
+    /// believe it: ours is then a guess against the file's word.
+    pub fn declared_dpi_overridden(&self) -> bool {
+        self.dpi.is_some() && self.believable_dpi().is_none()
+    }
+
     /// The resolution the `tesseract` command would read this page at: the
     /// file's own from 70 dpi up, believable or not; else 0, which has
     /// Tesseract estimate it from the height of the letters. The second

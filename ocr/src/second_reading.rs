@@ -81,8 +81,8 @@ pub struct Guesses {
     pub blank: bool,
     /// Scanner borders were painted as paper ([`crate::Preprocessed::border`]).
     pub border: bool,
-    /// The file declares a resolution, and [`crate::Scan::believable_dpi`]
-    /// did not believe it.
+    /// The file declares a resolution we did not believe
+    /// ([`crate::Scan::declared_dpi_overridden`]).
     pub resolution: bool,
 }
 

@@ -150,7 +150,7 @@ impl OcrWorker {
         let scan = self.decode(job)?;
         let decode = t0.elapsed().as_secs_f64();
         let dpi = scan.resolution();
-        let overridden_resolution = scan.dpi.is_some() && scan.believable_dpi().is_none();
+        let overridden_resolution = scan.declared_dpi_overridden();
         let t1 = Instant::now();
         let page = ocr::preprocess_with(scan, dpi, Some(&mut self.engine));
         let preprocess = t1.elapsed().as_secs_f64();
